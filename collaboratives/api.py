@@ -1,0 +1,5 @@
+"""REST API for collaboratives. Endpoints register on the one /api/v1/ router."""
+
+
+def register(router):
+    """No endpoints yet."""

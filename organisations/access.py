@@ -1,0 +1,232 @@
+"""Who may see and change what. The ONE place where authorization is decided.
+
+Views, the API, exports and Celery tasks all ask `has_permission` (one object) or use the
+queryset scopes below (lists); none re-implements these rules. Templates receive `can_*`
+booleans computed here.
+
+Rules, in words:
+- Everyone must be signed in and active.
+- Roles are held per trust (`Membership.Role`); a user may hold several at one trust.
+- A national-centre analyst reads every trust and changes none.
+- A superuser (platform operator) may do anything; they are few and audited by the admin log.
+- Project rules depend on the project's visibility and team, see `_project_permission`.
+- Outsiders get 404 (the object is not in their scope); members without the right get 403.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from organisations.models import Membership, Trust, Unit
+
+Role = Membership.Role
+
+
+class Permission(enum.StrEnum):
+    # Trust level
+    TRUST_VIEW = "trust.view"
+    TRUST_DASHBOARD_VIEW = "trust.dashboard_view"
+    UNIT_MANAGE = "trust.unit_manage"
+    MEMBERSHIP_MANAGE = "trust.membership_manage"
+    PROJECT_CREATE = "trust.project_create"
+    # Project level (pass project=)
+    PROJECT_VIEW = "project.view"
+    PROJECT_EDIT = "project.edit"
+    PROJECT_APPROVE = "project.approve"
+    DATA_ENTER = "project.data_enter"
+    PDSA_VIEW = "project.pdsa_view"
+    PDSA_EDIT = "project.pdsa_edit"
+    # Global
+    NATIONAL_VIEW = "national.view"
+
+
+P = Permission
+
+# What each trust role grants at its own trust (trust-level permissions).
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.CLINICIAN: frozenset({P.TRUST_VIEW, P.TRUST_DASHBOARD_VIEW, P.PROJECT_CREATE}),
+    Role.QI_LEAD: frozenset({P.TRUST_VIEW, P.TRUST_DASHBOARD_VIEW, P.PROJECT_CREATE}),
+    Role.BOARD_MEMBER: frozenset({P.TRUST_VIEW, P.TRUST_DASHBOARD_VIEW}),
+    Role.TRUST_ADMIN: frozenset(
+        {P.TRUST_VIEW, P.TRUST_DASHBOARD_VIEW, P.UNIT_MANAGE, P.MEMBERSHIP_MANAGE}
+    ),
+}
+
+# A national-centre analyst may read these everywhere.
+NATIONAL_READ: frozenset[Permission] = frozenset(
+    {P.TRUST_VIEW, P.TRUST_DASHBOARD_VIEW, P.PROJECT_VIEW, P.PDSA_VIEW, P.NATIONAL_VIEW}
+)
+
+PROJECT_PERMISSIONS = frozenset(
+    {P.PROJECT_VIEW, P.PROJECT_EDIT, P.PROJECT_APPROVE, P.DATA_ENTER, P.PDSA_VIEW, P.PDSA_EDIT}
+)
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def roles_at(user, trust_id: int) -> set[str]:
+    """The roles a user holds at one trust (cached on the user object for the request)."""
+    return set(_role_map(user).get(trust_id, ()))
+
+
+def _role_map(user) -> dict[int, set[str]]:
+    cache = getattr(user, "_qi_role_map", None)
+    if cache is None:
+        cache = {}
+        for trust_id, role in Membership.objects.filter(user=user).values_list(
+            "trust_id", "role"
+        ):
+            cache.setdefault(trust_id, set()).add(role)
+        user._qi_role_map = cache
+    return cache
+
+
+def _trust_permissions(user, trust_id: int) -> set[Permission]:
+    perms: set[Permission] = set()
+    for role in roles_at(user, trust_id):
+        perms |= ROLE_PERMISSIONS.get(role, frozenset())
+    return perms
+
+
+def _is_team_member(user, project) -> bool:
+    if user.pk in (project.lead_id, project.coach_id, project.sponsor_id):
+        return True
+    return project.team.filter(user_id=user.pk).exists()
+
+
+def _project_permission(user, perm: Permission, project) -> bool:
+    roles = roles_at(user, project.trust_id)
+    is_qi_lead = Role.QI_LEAD in roles
+    if perm is P.PROJECT_APPROVE:
+        return is_qi_lead
+    on_team = _is_team_member(user, project)
+    if perm in (P.PROJECT_EDIT, P.DATA_ENTER, P.PDSA_EDIT):
+        return on_team or is_qi_lead
+    # PROJECT_VIEW, PDSA_VIEW
+    if on_team or is_qi_lead:
+        return True
+    if project.visibility == project.Visibility.EVERYONE:
+        return True
+    if project.visibility == project.Visibility.TRUST:
+        return bool(roles)
+    return False
+
+
+def has_permission(user, perm: Permission, *, trust=None, project=None, collaborative=None):
+    """May `user` do `perm` in the given context? The only authorization question."""
+    if not _active(user):
+        return False
+    perm = Permission(perm)
+    if user.is_superuser:
+        return True
+    if user.is_national_analyst and perm in NATIONAL_READ:
+        return True
+    if perm is P.NATIONAL_VIEW:
+        return False
+    if perm in PROJECT_PERMISSIONS:
+        if project is None:
+            raise TypeError(f"{perm} needs project=")
+        return _project_permission(user, perm, project)
+    if trust is None:
+        raise TypeError(f"{perm} needs trust=")
+    trust_id = trust if isinstance(trust, int) else trust.pk
+    return perm in _trust_permissions(user, trust_id)
+
+
+def is_visible(user, *, trust=None, project=None) -> bool:
+    """Is the object in the user's scope at all? False → the page answers 404."""
+    if project is not None:
+        return has_permission(user, P.PROJECT_VIEW, project=project)
+    return has_permission(user, P.TRUST_VIEW, trust=trust)
+
+
+def check(user, perm: Permission, *, trust=None, project=None, collaborative=None):
+    """Raise 404 for an outsider and PermissionDenied (403) for a member without `perm`."""
+    from django.core.exceptions import PermissionDenied
+
+    if not is_visible(user, trust=trust, project=project):
+        raise Http404
+    if not has_permission(user, perm, trust=trust, project=project, collaborative=collaborative):
+        raise PermissionDenied
+
+
+def trust_ids_with(user, perm: Permission) -> set[int] | None:
+    """Trust ids where `user` holds a trust-level `perm`; None means every trust."""
+    if not _active(user):
+        return set()
+    if user.is_superuser or (user.is_national_analyst and perm in NATIONAL_READ):
+        return None
+    return {tid for tid in _role_map(user) if perm in _trust_permissions(user, tid)}
+
+
+# ---- queryset scopes -------------------------------------------------------------------
+
+
+def _scope(qs: QuerySet, field: str, ids: set[int] | None) -> QuerySet:
+    if ids is None:
+        return qs
+    return qs.filter(**{f"{field}__in": ids})
+
+
+def trusts_visible_to(user) -> QuerySet[Trust]:
+    return _scope(Trust.objects.select_related("region"), "pk", trust_ids_with(user, P.TRUST_VIEW))
+
+
+def units_visible_to(user) -> QuerySet[Unit]:
+    qs = Unit.objects.select_related("trust", "parent")
+    return _scope(qs, "trust_id", trust_ids_with(user, P.TRUST_VIEW))
+
+
+def trusts_where(user, perm: Permission) -> QuerySet[Trust]:
+    return _scope(Trust.objects.all(), "pk", trust_ids_with(user, perm))
+
+
+def projects_visible_to(user) -> QuerySet:
+    """Projects the user may view, by the same rules as `_project_permission`."""
+    from projects.models import Project
+
+    qs = Project.objects.all()
+    if not _active(user):
+        return qs.none()
+    if user.is_superuser or user.is_national_analyst:
+        return qs
+    roles = _role_map(user)
+    member_trusts = set(roles)
+    qi_lead_trusts = {tid for tid, rs in roles.items() if Role.QI_LEAD in rs}
+    conditions = [
+        Q(visibility=Project.Visibility.EVERYONE),
+        Q(lead=user) | Q(coach=user) | Q(sponsor=user),
+        Q(pk__in=Project.team.rel.related_model.objects.filter(user=user).values("project_id")),
+    ]
+    if member_trusts:
+        conditions.append(Q(visibility=Project.Visibility.TRUST, trust_id__in=member_trusts))
+    if qi_lead_trusts:
+        conditions.append(Q(trust_id__in=qi_lead_trusts))
+    return qs.filter(reduce(or_, conditions))
+
+
+def projects_editable_by(user) -> QuerySet:
+    from projects.models import Project
+
+    qs = Project.objects.all()
+    if not _active(user):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = _role_map(user)
+    qi_lead_trusts = {tid for tid, rs in roles.items() if Role.QI_LEAD in rs}
+    cond = (
+        Q(lead=user)
+        | Q(coach=user)
+        | Q(sponsor=user)
+        | Q(pk__in=Project.team.rel.related_model.objects.filter(user=user).values("project_id"))
+        | Q(trust_id__in=qi_lead_trusts)
+    )
+    return qs.filter(cond)

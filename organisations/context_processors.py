@@ -1,0 +1,37 @@
+"""Navigation by role. The menu only shows places the user may go (access decides)."""
+
+from django.urls import NoReverseMatch, reverse
+
+from organisations import access
+from organisations.access import Permission
+
+
+def _url(name, *args):
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        items.append(("Projects", _url("projects:list")))
+        trust_ids = access.trust_ids_with(user, Permission.TRUST_DASHBOARD_VIEW)
+        if trust_ids is None or trust_ids:
+            items.append(("Trusts", _url("reports:trusts")))
+        if access.has_permission(user, Permission.NATIONAL_VIEW):
+            items.append(("National view", _url("reports:national")))
+    path = request.path if request is not None else ""
+    nav_items = [
+        {"label": label, "url": url, "current": bool(url) and path.startswith(url)}
+        for label, url in items
+        if url
+    ]
+    return {
+        "nav_items": nav_items,
+        "account_url": _url("accounts:profile"),
+        "signout_url": _url("accounts:logout"),
+        "signin_url": _url("accounts:login"),
+    }

@@ -1,0 +1,195 @@
+"""Regions, trusts, units (a tree inside a trust), users and memberships."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+ods_code_validator = RegexValidator(
+    r"^[A-Z0-9]{3}$",
+    "Enter the trust's ODS code: three capital letters or digits, for example RWK.",
+)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address."""
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150)
+    job_title = models.CharField(max_length=150, blank=True)
+    is_national_analyst = models.BooleanField(
+        "national-centre analyst",
+        default=False,
+        help_text="Reads every trust; changes none.",
+    )
+    is_staff = models.BooleanField(
+        "staff status", default=False, help_text="May sign in to the Django admin site."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Region(models.Model):
+    """An NHS England region, e.g. London (Y56)."""
+
+    code = models.CharField(max_length=3, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Trust(models.Model):
+    class Type(models.TextChoices):
+        ACUTE = "acute", "Acute"
+        MENTAL_HEALTH = "mental_health", "Mental health"
+        COMMUNITY = "community", "Community"
+        AMBULANCE = "ambulance", "Ambulance"
+        SPECIALIST = "specialist", "Specialist"
+
+    ods_code = models.CharField(
+        "ODS code",
+        max_length=3,
+        unique=True,
+        validators=[ods_code_validator],
+        help_text="Three capital letters or digits, for example RWK.",
+    )
+    name = models.CharField(max_length=200)
+    trust_type = models.CharField(max_length=20, choices=Type.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="trusts")
+    staff_headcount = models.PositiveIntegerField(
+        help_text="Used to express QI capability per 1,000 staff."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(staff_headcount__gt=0), name="trust_headcount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.ods_code})"
+
+
+class Unit(models.Model):
+    """A part of a trust: division/directorate → ward/team/service.
+
+    The tree is stored as a materialised path ("0000012/0000040/") so "every unit under this one" is
+    one indexed prefix query, whatever the depth. `organisations.services` keeps it right.
+    """
+
+    class Kind(models.TextChoices):
+        DIVISION = "division", "Division"
+        DIRECTORATE = "directorate", "Directorate"
+        WARD = "ward", "Ward"
+        TEAM = "team", "Team"
+        SERVICE = "service", "Service"
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="units")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+
+    class Meta:
+        ordering = ["trust", "path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trust", "parent", "name"], name="unit_unique_name_under_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id and self.trust_id and self.parent.trust_id != self.trust_id:
+            raise ValidationError({"parent": "The parent unit must belong to the same trust."})
+        if self.pk and self.parent_id:
+            node = self.parent
+            while node is not None:
+                if node.pk == self.pk:
+                    raise ValidationError({"parent": "A unit cannot sit under itself."})
+                node = node.parent
+
+
+class Membership(models.Model):
+    """A user's role at a trust. A person may hold several roles at one trust."""
+
+    class Role(models.TextChoices):
+        CLINICIAN = "clinician", "Clinician / project member"
+        QI_LEAD = "qi_lead", "QI lead or coach"
+        BOARD_MEMBER = "board_member", "Board member"
+        TRUST_ADMIN = "trust_admin", "Trust administrator"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["trust__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "trust", "role"], name="membership_unique_role"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} at {self.trust.ods_code}"

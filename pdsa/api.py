@@ -1,0 +1,5 @@
+"""REST API for pdsa. Endpoints register on the one /api/v1/ router."""
+
+
+def register(router):
+    """No endpoints yet."""

@@ -1,0 +1,1 @@
+"""pdsa services."""

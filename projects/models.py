@@ -1,0 +1,305 @@
+"""Improvement projects (the Model for Improvement): charter, team, driver diagram,
+measures, data points and the IHI progress-scale history. Writes go through services.py."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from organisations.models import Trust, Unit
+
+
+class QualityDimension(models.TextChoices):
+    SAFE = "safe", "Safe"
+    EFFECTIVE = "effective", "Effective"
+    PERSON_CENTRED = "person_centred", "Person-centred"
+    TIMELY = "timely", "Timely"
+    EFFICIENT = "efficient", "Efficient"
+    EQUITABLE = "equitable", "Equitable"
+
+
+PROGRESS_SCALE = [
+    (Decimal("0.5"), "Intent to participate"),
+    (Decimal("1.0"), "Charter and team established"),
+    (Decimal("1.5"), "Planning for the project has begun"),
+    (Decimal("2.0"), "Activity, but no changes"),
+    (Decimal("2.5"), "Changes tested, but no improvement"),
+    (Decimal("3.0"), "Modest improvement"),
+    (Decimal("3.5"), "Improvement"),
+    (Decimal("4.0"), "Significant improvement"),
+    (Decimal("4.5"), "Sustainable improvement"),
+    (Decimal("5.0"), "Outstanding sustainable results"),
+]
+PROGRESS_LABELS = {score: label for score, label in PROGRESS_SCALE}
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        ACTIVE = "active", "Active"
+        SUSTAINING = "sustaining", "Sustaining"
+        COMPLETED = "completed", "Completed"
+        STOPPED = "stopped", "Stopped"
+
+    class Visibility(models.TextChoices):
+        TEAM = "team", "Project team and the trust's QI leads"
+        TRUST = "trust", "Everyone at the trust"
+        EVERYONE = "everyone", "Everyone signed in to the portal"
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="projects")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="projects", null=True, blank=True
+    )
+    title = models.CharField(max_length=200)
+    problem = models.TextField("problem and background", blank=True)
+    aim = models.TextField(
+        "aim statement",
+        help_text="What, for whom, how much, by when. For example: reduce inpatient falls on "
+        "Ward 7 by 30% by March 2027.",
+    )
+    scope = models.TextField(blank=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="projects_led"
+    )
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="projects_sponsored",
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="projects_coached",
+        verbose_name="QI coach",
+    )
+    start_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    quality_dimension = models.CharField(
+        max_length=20, choices=QualityDimension.choices, blank=True
+    )
+    strategic_theme = models.CharField(max_length=100, blank=True)
+    patient_involvement = models.TextField("patient and public involvement", blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.TRUST
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    stopped_reason = models.TextField(blank=True)
+    # Denormalised latest progress score, kept by services, so lists need no subquery.
+    progress_score = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
+    progress_scored_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["trust", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="stopped") | ~models.Q(stopped_reason=""),
+                name="project_stopped_needs_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("projects:detail", args=[self.pk])
+
+
+class TeamMember(models.Model):
+    """A member of a project team: a portal user, or a named patient/carer partner."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Team member"
+        PATIENT_PARTNER = "patient_partner", "Patient, service user or carer partner"
+        DATA_LEAD = "data_lead", "Data lead"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="project_teams",
+    )
+    name = models.CharField(
+        max_length=150, blank=True, help_text="For partners who do not sign in to the portal."
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "user"],
+                condition=models.Q(user__isnull=False),
+                name="team_member_unique_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(name=""),
+                name="team_member_user_or_name",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.user) if self.user_id else self.name
+
+
+class Driver(models.Model):
+    """A primary driver (parent empty) or a secondary driver (parent is a primary driver)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="drivers")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="secondary"
+    )
+    text = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def is_primary(self):
+        return self.parent_id is None
+
+
+class ChangeIdea(models.Model):
+    """A change to test with PDSA cycles; acts on at least one secondary driver."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="change_ideas")
+    drivers = models.ManyToManyField(Driver, related_name="change_ideas", blank=True)
+    text = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text
+
+
+class Measure(models.Model):
+    class Kind(models.TextChoices):
+        OUTCOME = "outcome", "Outcome"
+        PROCESS = "process", "Process"
+        BALANCING = "balancing", "Balancing"
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+
+    class Chart(models.TextChoices):
+        RUN = "run", "Run chart"
+        XMR = "xmr", "XmR chart (individuals)"
+        P = "p", "P chart (proportion)"
+        U = "u", "U chart (rate)"
+        C = "c", "C chart (count)"
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", "Higher is better"
+        DECREASE = "decrease", "Lower is better"
+        NEUTRAL = "neutral", "Neither"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="measures")
+    driver = models.ForeignKey(
+        Driver, on_delete=models.SET_NULL, null=True, blank=True, related_name="measures"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    definition = models.TextField("operational definition")
+    unit_label = models.CharField(
+        "unit", max_length=50, blank=True, help_text="For example: falls per 1,000 bed days, %."
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    chart = models.CharField(max_length=4, choices=Chart.choices, default=Chart.XMR)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    target = models.FloatField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    # The database is the outbox: set on every data change, cleared by the SPC rebuild.
+    dirty_since = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def uses_ratio(self):
+        return self.chart in (self.Chart.P, self.Chart.U)
+
+
+class DataPoint(models.Model):
+    """One dated observation: a value, or a numerator and denominator (P and U charts)."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="points")
+    period = models.DateField(help_text="The start of the period (day, week, month, quarter).")
+    value = models.FloatField(null=True, blank=True)
+    numerator = models.FloatField(null=True, blank=True)
+    denominator = models.FloatField(null=True, blank=True)
+    annotation = models.CharField(max_length=200, blank=True)
+    rebaseline = models.BooleanField(
+        default=False, help_text="Start a new phase of limits from this point."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "period"], name="datapoint_unique_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.measure} {self.period:%Y-%m-%d}"
+
+
+class ProgressScore(models.Model):
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="progress_scores"
+    )
+    score = models.DecimalField(
+        max_digits=2, decimal_places=1, choices=[(s, f"{s} {label}") for s, label in PROGRESS_SCALE]
+    )
+    scored_on = models.DateField()
+    comment = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["scored_on", "id"]
+
+    def __str__(self):
+        return f"{self.score} on {self.scored_on}"
+
+    @property
+    def label(self):
+        return PROGRESS_LABELS.get(self.score, "")

@@ -1,0 +1,11 @@
+"""The Celery app. Tasks are thin wrappers around services; see reports/tasks.py."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qi_portal.settings")
+
+app = Celery("qi_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

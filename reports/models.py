@@ -1,0 +1,1 @@
+"""Dashboard snapshots (later issues)."""

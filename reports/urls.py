@@ -1,0 +1,11 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("trusts/", views.trusts, name="trusts"),
+    path("trusts/<str:ods_code>/", views.trust, name="trust"),
+    path("national/", views.national, name="national"),
+]
