@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from projects import views
 
@@ -7,4 +7,6 @@ app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="list"),
     path("<int:pk>/", views.project_detail, name="detail"),
+    # Driver diagrams, measures and data entry live in the measure_* modules.
+    path("", include("projects.measure_urls")),
 ]

@@ -11,7 +11,7 @@ router.register("trusts", organisations_api.TrustViewSet, basename="trust")
 router.register("units", organisations_api.UnitViewSet, basename="unit")
 
 # Each app adds its endpoints to the one router, so /api/v1/ lists everything.
-for module_name in ("projects.api", "pdsa.api", "collaboratives.api", "reports.api"):
+for module_name in ("projects.api", "projects.measure_api", "pdsa.api", "collaboratives.api", "reports.api"):
     module = __import__(module_name, fromlist=["register"])
     if hasattr(module, "register"):
         module.register(router)

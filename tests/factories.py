@@ -66,3 +66,66 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     trust = factory.SubFactory(TrustFactory)
     role = Membership.Role.CLINICIAN
+
+
+# ---- projects ---------------------------------------------------------------------------
+from projects.models import ChangeIdea, DataPoint, Driver, Measure, Project, TeamMember  # noqa: E402
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    trust = factory.SubFactory(TrustFactory)
+    title = factory.Sequence(lambda n: f"Reduce falls on ward {n}")
+    aim = "Reduce inpatient falls by 30% by March 2027."
+    lead = factory.SubFactory(UserFactory)
+    created_by = factory.SelfAttribute("lead")
+    visibility = Project.Visibility.TRUST
+    status = Project.Status.ACTIVE
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TeamMember
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class DriverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Driver
+
+    project = factory.SubFactory(ProjectFactory)
+    text = factory.Sequence(lambda n: f"Driver {n}")
+
+
+class ChangeIdeaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChangeIdea
+
+    project = factory.SubFactory(ProjectFactory)
+    text = factory.Sequence(lambda n: f"Change idea {n}")
+
+
+class MeasureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measure
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Measure {n}")
+    kind = Measure.Kind.OUTCOME
+    definition = "Falls per 1,000 occupied bed days, from Datix, monthly."
+    frequency = Measure.Frequency.MONTHLY
+    chart = Measure.Chart.XMR
+    direction = Measure.Direction.DECREASE
+
+
+class DataPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DataPoint
+
+    measure = factory.SubFactory(MeasureFactory)
+    period = factory.Sequence(lambda n: __import__("datetime").date(2024 + n // 12, n % 12 + 1, 1))
+    value = 5.0

@@ -1,0 +1,5 @@
+"""REST API for drivers, change ideas, measures and data points."""
+
+
+def register(router):
+    """No endpoints yet."""

@@ -1,0 +1,3 @@
+"""URLs for driver diagrams, measures and data (owned by the measures slice)."""
+
+urlpatterns = []
