@@ -52,5 +52,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
             if not under.isdigit():
                 raise serializers.ValidationError({"under": "Give a unit id (a whole number)."})
             root = qs.filter(pk=int(under)).first()
-            qs = qs.filter(trust_id=root.trust_id, path__startswith=root.path) if root else qs.none()
+            if root is None:
+                return qs.none()
+            qs = qs.filter(trust_id=root.trust_id, path__startswith=root.path)
         return qs

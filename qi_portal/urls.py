@@ -11,7 +11,14 @@ router.register("trusts", organisations_api.TrustViewSet, basename="trust")
 router.register("units", organisations_api.UnitViewSet, basename="unit")
 
 # Each app adds its endpoints to the one router, so /api/v1/ lists everything.
-for module_name in ("projects.api", "projects.measure_api", "pdsa.api", "collaboratives.api", "reports.api"):
+API_MODULES = (
+    "projects.api",
+    "projects.measure_api",
+    "pdsa.api",
+    "collaboratives.api",
+    "reports.api",
+)
+for module_name in API_MODULES:
     module = __import__(module_name, fromlist=["register"])
     if hasattr(module, "register"):
         module.register(router)

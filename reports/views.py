@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, render
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust, Unit
-from projects.models import Project
 
 
 def _project_counts(qs):
@@ -32,7 +31,10 @@ def trusts(request):
     return render(
         request,
         "reports/trusts.html",
-        {"trusts": qs.order_by("region__name", "name"), "crumbs": [("Home", "/"), ("Trusts", None)]},
+        {
+            "trusts": qs.order_by("region__name", "name"),
+            "crumbs": [("Home", "/"), ("Trusts", None)],
+        },
     )
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from organisations import services
 from organisations.models import Trust, Unit
-from tests.factories import RegionFactory, TrustFactory, UnitFactory
+from tests.factories import RegionFactory, UnitFactory
 
 
 @pytest.mark.parametrize("code", ["RW", "RWKK", "rw!", "R K", ""])

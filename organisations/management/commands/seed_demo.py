@@ -30,7 +30,7 @@ class Command(BaseCommand):
         from organisations.demo import DEMO_PASSWORD, PEOPLE
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
-        for email, name, title, roles, national, superuser in PEOPLE:
+        for email, _name, _title, roles, national, superuser in PEOPLE:
             what = (
                 "national-centre analyst"
                 if national

@@ -1,0 +1,57 @@
+# QI Portal. The two commands: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint format services-test bench lock frontend clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The portal with demo data on the embedded default (SQLite, Celery in-process).
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Serving the QI Portal at http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## The whole suite. With DATABASE_URL and REDIS_URL set it runs on PostgreSQL and Redis,
+## and the integration tests run when a Celery worker is live.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## PostgreSQL + Redis + a live Celery worker (what CI runs second). Needs both services up.
+services-test: install
+	bash .ci/services-test
+
+bench: install
+	$(BIN)/python bench/bench_spc.py
+	$(BIN)/python bench/bench_project_list.py
+
+## Re-pin dependencies after changing pyproject.toml.
+lock:
+	rm -rf /tmp/qi-lock-venv && $(PYTHON) -m venv /tmp/qi-lock-venv
+	/tmp/qi-lock-venv/bin/pip install --quiet -e ".[dev]"
+	(echo "# Pinned versions CI tested. Regenerate: make lock"; \
+	 /tmp/qi-lock-venv/bin/pip freeze --exclude-editable) > constraints.txt
+
+## Re-vendor nhsuk-frontend and htmx from the npm registry (needs Node; the portal does not).
+frontend:
+	bash scripts/update_frontend.sh
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3
