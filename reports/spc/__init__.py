@@ -1,0 +1,39 @@
+"""Statistical process control engine (pure Python + numpy, no Django).
+
+XmR charts follow NHSRplotthedots 0.2.2 ("Making Data Count"); run, P, U and C
+charts follow qicharts2 0.8.1 (Anhøj rules).
+
+    from reports import spc
+    result = spc.xmr([12, 15, 11, ...], improvement="decrease", target=10)
+    result.variation_icon, result.assurance, result.points[0].upper
+
+Entry points: ``xmr`` (default improvement "increase", as NHSRplotthedots),
+``xmr_batch`` (many series at once, identical results), ``run_chart``,
+``p_chart``, ``u_chart`` and ``c_chart`` (default improvement "neutral", since
+qicharts2 has no direction). Laney P′/U′ screen the z-score moving ranges by
+default, as qicharts2 does once attached (``screen_mr=False`` for the
+unattached ``qicharts2::qic`` behaviour). See ``reading.describe`` for a
+plain-English reading, ``icons`` for SVG icons and ``reports.charts`` for
+Plotly figures.
+"""
+
+from .attribute import c_chart, p_chart, run_chart, u_chart
+from .result import POINT_TYPES, RULES, Phase, Point, SPCResult
+from .runs import qbinom_05, runs_analysis
+from .xmr import xmr, xmr_batch
+
+__all__ = [
+    "POINT_TYPES",
+    "RULES",
+    "Phase",
+    "Point",
+    "SPCResult",
+    "c_chart",
+    "p_chart",
+    "qbinom_05",
+    "run_chart",
+    "runs_analysis",
+    "u_chart",
+    "xmr",
+    "xmr_batch",
+]
