@@ -33,7 +33,9 @@ def project_detail(request, pk):
         "projects/detail.html",
         {
             "project": project,
-            "can_edit": access.has_permission(request.user, Permission.PROJECT_EDIT, project=project),
+            "can_edit": access.has_permission(
+                request.user, Permission.PROJECT_EDIT, project=project
+            ),
             "crumbs": [("Home", "/"), ("Projects", "/projects/"), (project.title, None)],
         },
     )
