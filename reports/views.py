@@ -4,10 +4,24 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
 
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust, Unit
+from reports.models import MeasureSnapshot
+from reports.spc.icons import VARIATION_TITLES, assurance_icon_svg, variation_icon_svg
+
+STALE_DAYS = 60
+
+
+def _icon(kind: str, name: str) -> str:
+    # Our own SVG, built from fixed strings in reports.spc.icons: safe to inline.
+    if not name:
+        return ""
+    if kind == "variation":
+        return mark_safe(variation_icon_svg(name, size=40))
+    return mark_safe(assurance_icon_svg(name, size=40))
 
 
 def _project_counts(qs):
@@ -53,13 +67,39 @@ def trust(request, ods_code):
         )
         .order_by("path")
     )
+    snapshots = list(
+        MeasureSnapshot.objects.filter(measure__project__in=visible.values("pk"))
+        .exclude(variation_icon="")
+        .select_related("measure", "measure__project", "measure__project__unit")
+        .order_by("measure__project__title", "measure__position", "measure_id")
+    )
+    for snap in snapshots:
+        snap.variation_svg = _icon("variation", snap.variation_icon)
+        snap.assurance_svg = _icon("assurance", snap.assurance)
+        snap.variation_label = VARIATION_TITLES.get(snap.variation_icon, "")
+    signals = {
+        "improvement": sum(s.variation_icon.startswith("improvement") for s in snapshots),
+        "concern": sum(s.variation_icon.startswith("concern") for s in snapshots),
+        "common": sum(s.variation_icon == "common_cause" for s in snapshots),
+    }
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale_before = timezone.localdate() - timedelta(days=STALE_DAYS)
+    counts = _project_counts(visible)
+    counts["stale"] = visible.filter(
+        status__in=["approved", "active", "sustaining"]
+    ).filter(Q(progress_scored_on__lt=stale_before) | Q(progress_scored_on__isnull=True)).count()
     return render(
         request,
         "reports/trust.html",
         {
             "trust": trust,
             "units": units,
-            "counts": _project_counts(visible),
+            "snapshots": snapshots,
+            "signals": signals,
+            "counts": counts,
             "can_manage_units": access.has_permission(
                 request.user, Permission.UNIT_MANAGE, trust=trust
             ),

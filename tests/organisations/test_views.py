@@ -204,3 +204,22 @@ def test_static_assets_are_vendored(client, db):
         css = fh.read()
     assert "assets.nhs.uk" not in css
     assert "url(/assets" not in css
+
+
+def test_trust_page_shows_each_measures_spc_icons(client, alice, trust_a, ward_a):
+    from datetime import date
+
+    from projects.models import Measure
+    from reports import services
+    from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory
+
+    project = ProjectFactory(trust=trust_a, unit=ward_a, title="Fewer falls on Ward 7")
+    measure = MeasureFactory(project=project, name="Falls per 1,000 bed days",
+                             direction=Measure.Direction.DECREASE)
+    for i, v in enumerate([8, 9, 7, 8, 9, 8, 7, 9, 8, 8, 9, 7, 5, 5, 4, 5, 5, 4, 5, 4]):
+        DataPointFactory(measure=measure, period=date(2024 + i // 12, i % 12 + 1, 1), value=v)
+    services.measure_refresh(measure_id=measure.pk)
+    html = sign_in(client, alice).get(f"/trusts/{trust_a.ods_code}/").content.decode()
+    assert "Falls per 1,000 bed days" in html
+    assert "1 measure showing special cause improvement" in html
+    assert "<svg" in html
