@@ -7,7 +7,7 @@ from kombu.exceptions import OperationalError as BrokerError
 TRANSIENT = (DatabaseError, InterfaceError, BrokerError)
 
 
-@shared_task(name="reports.tasks.ping", time_limit=10)
+@shared_task(name="reports.tasks.ping", time_limit=10, soft_time_limit=8)
 def ping() -> str:
     """A no-op that proves a worker is consuming (used by the integration tests)."""
     return "pong"
