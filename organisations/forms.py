@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 
 
-def nhsuk_widgets(form: forms.Form) -> None:
+def nhsuk_widgets(form: forms.Form, errors=None) -> None:
     """Give every widget the NHS.UK class, an error class when invalid, and hint links."""
     for name, field in form.fields.items():
         widget = field.widget
@@ -18,7 +18,7 @@ def nhsuk_widgets(form: forms.Form) -> None:
             css = ""
         else:
             css = "nhsuk-input"
-        if form.is_bound and name in form.errors and css and css != "nhsuk-checkboxes__input":
+        if errors and name in errors and css and css != "nhsuk-checkboxes__input":
             css += f" {css.split()[0]}--error"
         if css:
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
@@ -28,11 +28,13 @@ def nhsuk_widgets(form: forms.Form) -> None:
 class NHSFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Classes only: reading self.errors here would validate before subclasses finish
+        # narrowing their querysets.
         nhsuk_widgets(self)
 
     def full_clean(self):
         super().full_clean()
-        nhsuk_widgets(self)
+        nhsuk_widgets(self, self._errors)
 
 
 class SignInForm(NHSFormMixin, auth_forms.AuthenticationForm):

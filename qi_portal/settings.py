@@ -221,6 +221,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "organisations.models.Unit.Kind",
+        "MeasureKindEnum": "projects.models.Measure.Kind",
+    },
 }
 
 # Celery: REDIS_URL unset → tasks run eagerly in-process (the embedded default).

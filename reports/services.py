@@ -46,16 +46,18 @@ def measure_spc_result(measure, points=None):
     if measure.chart == "p":
         return spc.p_chart(
             [p.numerator for p in points], [p.denominator for p in points],
-            parts_at=rebase, improvement=improvement,
+            parts_at=rebase, improvement=improvement, target=measure.target,
         )
     if measure.chart == "u":
         return spc.u_chart(
             [p.numerator for p in points], [p.denominator for p in points],
-            parts_at=rebase, improvement=improvement,
+            parts_at=rebase, improvement=improvement, target=measure.target,
         )
     values = [p.value for p in points]
     if measure.chart == "c":
-        return spc.c_chart(values, parts_at=rebase, improvement=improvement)
+        return spc.c_chart(
+            values, parts_at=rebase, improvement=improvement, target=measure.target
+        )
     if measure.chart == "run":
         return spc.run_chart(values, parts_at=rebase, improvement=improvement)
     return spc.xmr(values, improvement=improvement, target=measure.target, rebase_at=rebase)

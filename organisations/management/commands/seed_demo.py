@@ -9,7 +9,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app that has demo content provides demo.seed(context) -> dict; order matters.
-DEMO_MODULES = ["organisations.demo", "projects.demo", "pdsa.demo", "collaboratives.demo"]
+DEMO_MODULES = [
+    "organisations.demo",
+    "projects.demo",
+    "projects.measure_demo",
+    "pdsa.demo",
+    "collaboratives.demo",
+]
 
 
 class Command(BaseCommand):
