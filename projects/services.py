@@ -1,1 +1,246 @@
-"""projects services."""
+"""Writes for the project register: charter, status workflow, team and progress scores.
+
+Every function is keyword-only with an explicit actor (`by`), checks `organisations.access`
+(outsiders get Http404, members without the right PermissionDenied), validates with
+`full_clean()` and writes in one transaction. Validation problems raise Django's
+`ValidationError` with a message per field, so forms and the API show them the same way.
+
+Measures, drivers and data points are written by `projects.measure_services` (ADR 0001).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from organisations import access
+from organisations.access import Permission
+from organisations.models import Membership, Trust
+from pdsa.screening import NHS_NUMBER_MESSAGE, screen_text
+from projects.models import PROGRESS_LABELS, ProgressScore, Project, TeamMember
+
+Status = Project.Status
+
+# The workflow. Stopping needs a reason; completed and stopped projects are closed.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.PROPOSED: (Status.APPROVED, Status.STOPPED),
+    Status.APPROVED: (Status.ACTIVE, Status.STOPPED),
+    Status.ACTIVE: (Status.SUSTAINING, Status.COMPLETED, Status.STOPPED),
+    Status.SUSTAINING: (Status.ACTIVE, Status.COMPLETED, Status.STOPPED),
+    Status.COMPLETED: (),
+    Status.STOPPED: (),
+}
+
+# Fields a charter create/update may set. Status changes go through `project_transition`;
+# the trust is fixed once a project exists (move it by registering it again).
+CHARTER_FIELDS = frozenset(
+    {
+        "title", "problem", "aim", "scope", "unit", "lead", "sponsor", "coach", "start_date",
+        "target_date", "quality_dimension", "strategic_theme", "patient_involvement",
+        "visibility",
+    }
+)
+
+
+def _check_fields(fields: dict) -> None:
+    unknown = set(fields) - CHARTER_FIELDS
+    if unknown:
+        raise TypeError(f"Not charter fields: {', '.join(sorted(unknown))}")
+
+
+# Free text must not carry patient-identifiable data. One screen for the whole portal
+# (pdsa.screening): NHS numbers with a valid check digit, and dates of birth next to names.
+FREE_TEXT_FIELDS = ("title", "problem", "aim", "scope", "strategic_theme",
+                    "patient_involvement", "stopped_reason", "name", "comment")
+
+
+def looks_like_nhs_number(text: str) -> bool:
+    return NHS_NUMBER_MESSAGE in screen_text(text)
+
+
+def _screen(instance) -> None:
+    errors = {}
+    for field in FREE_TEXT_FIELDS:
+        problems = screen_text(str(getattr(instance, field, "") or ""))
+        if problems:
+            errors[field] = problems
+    if errors:
+        raise ValidationError(errors)
+
+
+def _is_trust_member(user, trust_id: int) -> bool:
+    return Membership.objects.filter(user=user, trust_id=trust_id).exists()
+
+
+def _validate_charter(project: Project) -> None:
+    """Rules that span objects; the model's own `full_clean` checks the rest."""
+    errors: dict[str, str] = {}
+    if project.unit_id and project.unit.trust_id != project.trust_id:
+        errors["unit"] = "Choose a unit of the project's trust."
+    people = {"lead": "project lead", "sponsor": "sponsor", "coach": "QI coach"}
+    for field, words in people.items():
+        user = getattr(project, field)
+        if user is not None and not _is_trust_member(user, project.trust_id):
+            errors[field] = f"The {words} must be a member of {project.trust.name}."
+    if project.start_date and project.target_date and project.target_date <= project.start_date:
+        errors["target_date"] = "The target date must be after the start date."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save(instance, *, by) -> None:
+    # Outside a web request (API with token auth, tasks, demo seeding) the history
+    # middleware has no user: say who did it.
+    instance._history_user = by
+    instance.save()
+
+
+@transaction.atomic
+def project_create(*, by, trust: Trust, **fields) -> Project:
+    """Register a project at `trust`. The creator leads it unless `lead` is given."""
+    access.check(by, Permission.PROJECT_CREATE, trust=trust)
+    _check_fields(fields)
+    if fields.get("lead") is None:
+        fields["lead"] = by
+    project = Project(trust=trust, created_by=by, status=Status.PROPOSED, **fields)
+    _validate_charter(project)
+    _screen(project)
+    project.full_clean()
+    _save(project, by=by)
+    return project
+
+
+@transaction.atomic
+def project_update(*, by, project: Project, **fields) -> Project:
+    """Change the charter. Team members and QI leads may; others get 403, outsiders 404."""
+    access.check(by, Permission.PROJECT_EDIT, project=project)
+    _check_fields(fields)
+    for name, value in fields.items():
+        setattr(project, name, value)
+    if project.lead_id is None:
+        raise ValidationError({"lead": "Choose the project lead."})
+    _validate_charter(project)
+    _screen(project)
+    project.full_clean()
+    _save(project, by=by)
+    return project
+
+
+def allowed_transitions(user, project: Project) -> list[str]:
+    """The statuses `user` may move `project` to now (for buttons and the API)."""
+    if not access.has_permission(user, Permission.PROJECT_VIEW, project=project):
+        return []
+    can_edit = access.has_permission(user, Permission.PROJECT_EDIT, project=project)
+    can_approve = access.has_permission(user, Permission.PROJECT_APPROVE, project=project)
+    result = []
+    for to in TRANSITIONS[project.status]:
+        if to == Status.APPROVED:
+            if can_approve:
+                result.append(to)
+        elif can_edit:
+            result.append(to)
+    return result
+
+
+@transaction.atomic
+def project_transition(*, by, project: Project, to: str, reason: str = "") -> Project:
+    """Move a project along the workflow; only a QI lead approves a proposed project."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    to = str(to)
+    if to not in Status.values:
+        raise ValidationError({"status": f"“{to}” is not a project status."})
+    if to == Status.APPROVED:
+        access.check(by, Permission.PROJECT_APPROVE, project=project)
+    else:
+        access.check(by, Permission.PROJECT_EDIT, project=project)
+    if to not in TRANSITIONS[project.status]:
+        current = Status(project.status).label.lower()
+        if TRANSITIONS[project.status]:
+            options = " or ".join(Status(s).label.lower() for s in TRANSITIONS[project.status])
+            hint = f"it can only become {options}"
+        else:
+            hint = "it is closed"
+        raise ValidationError(
+            {"status": f"A {current} project cannot become {Status(to).label.lower()}: {hint}."}
+        )
+    reason = (reason or "").strip()
+    if to == Status.STOPPED:
+        if not reason:
+            raise ValidationError({"reason": "Say why the project is stopping."})
+        project.stopped_reason = reason
+    project.status = to
+    _screen(project)
+    project.full_clean()
+    _save(project, by=by)
+    return project
+
+
+@transaction.atomic
+def team_member_add(
+    *, by, project: Project, user=None, name: str = "", role: str = TeamMember.Role.MEMBER
+) -> TeamMember:
+    """Add a portal user of the project's trust, or a named patient/carer partner."""
+    access.check(by, Permission.PROJECT_EDIT, project=project)
+    name = (name or "").strip()
+    if user is None and not name:
+        raise ValidationError({"user": "Choose a person, or enter the name of a partner."})
+    if user is not None and name:
+        raise ValidationError({"name": "Choose a person or enter a name, not both."})
+    if user is not None:
+        if not _is_trust_member(user, project.trust_id):
+            raise ValidationError({"user": f"{user} is not a member of {project.trust.name}."})
+        if project.team.filter(user=user).exists():
+            raise ValidationError({"user": f"{user} is already on the team."})
+    member = TeamMember(project=project, user=user, name=name, role=role)
+    _screen(member)
+    member.full_clean()
+    _save(member, by=by)
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, by, member: TeamMember) -> None:
+    access.check(by, Permission.PROJECT_EDIT, project=member.project)
+    member._history_user = by
+    member.delete()
+
+
+def _refresh_latest_score(project: Project, *, by) -> None:
+    latest = project.progress_scores.order_by("-scored_on", "-id").first()
+    project.progress_score = latest.score if latest else None
+    project.progress_scored_on = latest.scored_on if latest else None
+    project._history_user = by
+    project.save(update_fields=["progress_score", "progress_scored_on", "updated_at"])
+
+
+@transaction.atomic
+def progress_score_record(
+    *, by, project: Project, score, scored_on: datetime.date, comment: str = ""
+) -> ProgressScore:
+    """Record an IHI progress score (kept as history); the project shows the latest by date."""
+    access.check(by, Permission.PROJECT_EDIT, project=project)
+    try:
+        score = Decimal(str(score)).quantize(Decimal("0.1"))
+    except ArithmeticError:
+        score = None
+    if score not in PROGRESS_LABELS:
+        raise ValidationError({"score": "Choose a score from 0.5 to 5.0, in steps of 0.5."})
+    if scored_on is None:
+        raise ValidationError({"scored_on": "Enter the date of the score."})
+    if scored_on > timezone.localdate():
+        raise ValidationError({"scored_on": "The date of the score must be today or earlier."})
+    entry = ProgressScore(
+        project=project, score=score, scored_on=scored_on, comment=comment or "", recorded_by=by
+    )
+    _screen(entry)
+    entry.full_clean()
+    entry.save()
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    _refresh_latest_score(locked, by=by)
+    project.progress_score = locked.progress_score
+    project.progress_scored_on = locked.progress_scored_on
+    return entry
