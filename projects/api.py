@@ -1,5 +1,276 @@
-"""REST API for projects. Endpoints register on the one /api/v1/ router."""
+"""REST API for the project register: projects, their team and progress scores.
+
+Thin like the views: serializers parse, `projects.selectors` reads (scoped by
+`organisations.access`), `projects.services` writes and decides. Outsiders get 404, members
+without the right 403; invalid input gets 400 with a message per field and saves nothing.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from organisations.models import Trust, Unit, User
+from projects import forms, selectors, services
+from projects.models import PROGRESS_SCALE, ProgressScore, Project, QualityDimension, TeamMember
+
+# ---- output ------------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "full_name"]
+
+
+class UnitBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ["id", "name"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    trust = serializers.SlugRelatedField(slug_field="ods_code", read_only=True)
+    unit = UnitBriefSerializer(read_only=True)
+    lead = PersonSerializer(read_only=True)
+    sponsor = PersonSerializer(read_only=True)
+    coach = PersonSerializer(read_only=True)
+    is_stale = serializers.BooleanField(
+        read_only=True, help_text="The progress score is over 60 days old (or missing)."
+    )
+    web_url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id", "title", "trust", "unit", "problem", "aim", "scope", "lead", "sponsor",
+            "coach", "start_date", "target_date", "quality_dimension", "strategic_theme",
+            "patient_involvement", "visibility", "status", "stopped_reason", "progress_score",
+            "progress_scored_on", "is_stale", "created_at", "updated_at", "web_url",
+        ]
+        read_only_fields = fields
+
+
+class TeamMemberSerializer(serializers.ModelSerializer):
+    user = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = TeamMember
+        fields = ["id", "user", "name", "role"]
+
+
+class ProgressScoreSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+    recorded_by = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = ProgressScore
+        fields = ["id", "score", "label", "scored_on", "comment", "recorded_by", "recorded_at"]
+
+
+# ---- input -------------------------------------------------------------------------------
+
+
+class ProjectUpdateSerializer(serializers.Serializer):
+    """Charter fields. People and units by id; the service checks they belong to the trust."""
+
+    title = serializers.CharField(max_length=200)
+    problem = serializers.CharField(required=False, allow_blank=True)
+    aim = serializers.CharField()
+    scope = serializers.CharField(required=False, allow_blank=True)
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), required=False, allow_null=True
+    )
+    lead = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, help_text="Defaults to you when creating."
+    )
+    sponsor = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    coach = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    start_date = serializers.DateField(required=False, allow_null=True)
+    target_date = serializers.DateField(required=False, allow_null=True)
+    quality_dimension = serializers.ChoiceField(
+        choices=QualityDimension.choices, required=False, allow_blank=True
+    )
+    strategic_theme = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    patient_involvement = serializers.CharField(required=False, allow_blank=True)
+    visibility = serializers.ChoiceField(choices=Project.Visibility.choices, required=False)
+
+
+class ProjectCreateSerializer(ProjectUpdateSerializer):
+    trust = serializers.SlugRelatedField(
+        slug_field="ods_code", queryset=Trust.objects.all(), help_text="The trust's ODS code."
+    )
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Project.Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Required when stopping a project.")
+
+
+class TeamMemberInputSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=TeamMember.Role.choices, default="member")
+
+
+class ProgressScoreInputSerializer(serializers.Serializer):
+    score = serializers.ChoiceField(choices=[(str(s), label) for s, label in PROGRESS_SCALE])
+    scored_on = serializers.DateField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _service(call, **kwargs):
+    """Run a service; its ValidationError becomes a 400 with the same field messages."""
+    try:
+        return call(**kwargs)
+    except DjangoValidationError as error:
+        detail = error.message_dict if hasattr(error, "error_dict") else error.messages
+        raise serializers.ValidationError(detail) from error
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("trust", OpenApiTypes.STR, description="Trust ODS code, e.g. RWK."),
+    OpenApiParameter("unit", OpenApiTypes.INT, description="Unit id; includes its subtree."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Project.Status.values),
+    OpenApiParameter("theme", OpenApiTypes.STR, description="Strategic theme (exact)."),
+    OpenApiParameter("score", OpenApiTypes.STR, description="Latest progress score, e.g. 2.5."),
+    OpenApiParameter("stale", OpenApiTypes.STR, enum=["yes", "no"]),
+    OpenApiParameter("mine", OpenApiTypes.BOOL,
+                     description="Only projects you lead, sponsor, coach or are on the team of."),
+    OpenApiParameter("search", OpenApiTypes.STR, description="Words in the title or aim."),
+    OpenApiParameter("sort", OpenApiTypes.STR, enum=list(selectors.SORTS)),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=LIST_PARAMETERS,
+                       summary="Projects you can see, filtered and paginated"),
+    retrieve=extend_schema(summary="One project (404 if you cannot see it)"),
+    create=extend_schema(request=ProjectCreateSerializer, responses={201: ProjectSerializer},
+                         summary="Register a project (it starts as proposed)"),
+    update=extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer),
+    partial_update=extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer),
+)
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Improvement projects. Status changes go through `transition`; the team and progress
+    scores have their own endpoints under each project."""
+
+    serializer_class = ProjectSerializer
+    filter_backends: list = []
+
+    def _base(self):
+        return selectors.projects_visible_to(self.request.user).select_related(
+            "sponsor", "coach"
+        )
+
+    def get_queryset(self):
+        if self.action != "list":
+            return self._base()
+        form = forms.ProjectFilterForm(self.request.query_params, user=self.request.user)
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {field: [e["message"] for e in errs]
+                 for field, errs in form.errors.get_json_data().items()}
+            )
+        return selectors.project_list(self.request.user, **form.filters()).select_related(
+            "sponsor", "coach"
+        )
+
+    def _out(self, project, code=status.HTTP_200_OK):
+        fresh = self._base().get(pk=project.pk)
+        return Response(ProjectSerializer(fresh, context={"request": self.request}).data,
+                        status=code)
+
+    def create(self, request, *args, **kwargs):
+        data = ProjectCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        trust = fields.pop("trust")
+        project = _service(services.project_create, by=request.user, trust=trust, **fields)
+        return self._out(project, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        project = self.get_object()
+        partial = kwargs.get("partial", False)
+        data = ProjectUpdateSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        project = _service(services.project_update, by=request.user, project=project,
+                           **data.validated_data)
+        return self._out(project)
+
+    @extend_schema(request=TransitionSerializer, responses=ProjectSerializer,
+                   summary="Change the status (only a QI lead approves)")
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        project = self.get_object()
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _service(services.project_transition, by=request.user, project=project,
+                 **data.validated_data)
+        return self._out(project)
+
+    @extend_schema(methods=["GET"], responses=TeamMemberSerializer(many=True),
+                   summary="The project team (paginated)")
+    @extend_schema(methods=["POST"], request=TeamMemberInputSerializer,
+                   responses={201: TeamMemberSerializer},
+                   summary="Add a trust user, or a named patient/carer partner")
+    @action(detail=True, methods=["get", "post"])
+    def team(self, request, pk=None):
+        project = self.get_object()
+        if request.method == "POST":
+            data = TeamMemberInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            member = _service(services.team_member_add, by=request.user, project=project,
+                              **data.validated_data)
+            return Response(TeamMemberSerializer(member).data, status=status.HTTP_201_CREATED)
+        qs = project.team.select_related("user").order_by("id")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(TeamMemberSerializer(page, many=True).data)
+
+    @extend_schema(responses={204: None}, summary="Remove a team member")
+    @action(detail=True, methods=["delete"], url_path=r"team/(?P<member_id>[0-9]+)")
+    def team_remove(self, request, pk=None, member_id=None):
+        project = self.get_object()
+        member = get_object_or_404(TeamMember, pk=member_id, project=project)
+        _service(services.team_member_remove, by=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], responses=ProgressScoreSerializer(many=True),
+                   summary="Progress-score history, oldest first (paginated)")
+    @extend_schema(methods=["POST"], request=ProgressScoreInputSerializer,
+                   responses={201: ProgressScoreSerializer},
+                   summary="Record an IHI progress score (0.5–5.0) with a date")
+    @action(detail=True, methods=["get", "post"])
+    def progress(self, request, pk=None):
+        project = self.get_object()
+        if request.method == "POST":
+            data = ProgressScoreInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            entry = _service(services.progress_score_record, by=request.user, project=project,
+                             **data.validated_data)
+            return Response(ProgressScoreSerializer(entry).data, status=status.HTTP_201_CREATED)
+        qs = project.progress_scores.select_related("recorded_by").order_by("scored_on", "id")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(ProgressScoreSerializer(page, many=True).data)
 
 
 def register(router):
-    """No endpoints yet."""
+    router.register("projects", ProjectViewSet, basename="project")

@@ -487,8 +487,13 @@ def measure_chart_context(measure, points) -> dict:
     iso = [d.isoformat() for d in periods]
     percent = measure.chart == "p"
     unit = "" if percent else measure.unit_label
+    from pdsa.selectors import markers_for_measures
+
+    # PDSA cycles linked to this measure, drawn at their dates (one query).
+    markers = [m for m in markers_for_measures([measure.pk])[measure.pk] if m["date"]]
     fig = charts.spc_figure(
         result, x=iso, title=measure.name, unit=unit, percent=percent,
+        pdsa=[(m["date"].isoformat(), m["label"]) for m in markers],
         y_title=("%" if percent else measure.unit_label),
         target=(measure.target if measure.target is not None else None),
         annotations=[(p.period.isoformat(), p.annotation) for p in points if p.annotation],
@@ -523,6 +528,7 @@ def measure_chart_context(measure, points) -> dict:
         "percent": percent,
         "trial_limits": measure.chart != "run" and last_phase.n < 12,
         "warnings": result.warnings,
+        "pdsa_markers": markers,
     }
 
 

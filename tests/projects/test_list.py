@@ -1,0 +1,168 @@
+"""The project list: filters, search, sorting, pagination, stale tags, query budget."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from projects import views
+from projects.models import Project
+from tests.factories import ProjectFactory, TeamMemberFactory, UnitFactory
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _only_this_slice(monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SECTIONS", [])
+
+
+def sign_in(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def titles(response):
+    return [p.title for p in response.context["page"].object_list]
+
+
+def bulk_projects(trust, lead, n, **extra):
+    Project.objects.bulk_create(
+        Project(trust=trust, lead=lead, created_by=lead, title=f"Bulk project {i:05d}",
+                aim="Reduce something by 10% by 2027.", status="active", **extra)
+        for i in range(n)
+    )
+
+
+def test_list_shows_visible_projects_only(client, alice, trust_a, trust_b):
+    ProjectFactory(trust=trust_a, title="Falls on Ward 7")
+    ProjectFactory(trust=trust_a, title="Secret", visibility=Project.Visibility.TEAM)
+    ProjectFactory(trust=trust_b, title="Willow Ward")
+    response = sign_in(client, alice).get(reverse("projects:list"))
+    assert response.status_code == 200
+    assert titles(response) == ["Falls on Ward 7"]
+
+
+def test_filters_by_trust_status_theme_score_and_stale(client, nadia, trust_a, trust_b):
+    old = TODAY - datetime.timedelta(days=90)
+    ProjectFactory(trust=trust_a, title="A1", status="active", strategic_theme="Safety",
+                   progress_score=Decimal("2.0"), progress_scored_on=old)
+    ProjectFactory(trust=trust_a, title="A2", status="proposed", strategic_theme="Flow")
+    ProjectFactory(trust=trust_b, title="B1", status="active", progress_score=Decimal("3.0"),
+                   progress_scored_on=TODAY)
+    sign_in(client, nadia)
+    url = reverse("projects:list")
+    assert sorted(titles(client.get(url, {"trust": trust_a.ods_code}))) == ["A1", "A2"]
+    assert titles(client.get(url, {"status": "proposed"})) == ["A2"]
+    assert titles(client.get(url, {"theme": "Safety"})) == ["A1"]
+    assert titles(client.get(url, {"score": "3.0"})) == ["B1"]
+    assert titles(client.get(url, {"stale": "yes"})) == ["A1"]
+    assert sorted(titles(client.get(url, {"stale": "no"}))) == ["A2", "B1"]
+
+
+def test_unit_filter_includes_the_subtree(client, quentin, trust_a, ward_a):
+    division = ward_a.parent
+    other = UnitFactory(trust=trust_a, name="Surgery", kind="division")
+    ProjectFactory(trust=trust_a, title="On the ward", unit=ward_a)
+    ProjectFactory(trust=trust_a, title="Division wide", unit=division)
+    ProjectFactory(trust=trust_a, title="Surgical", unit=other)
+    sign_in(client, quentin)
+    url = reverse("projects:list")
+    assert sorted(titles(client.get(url, {"unit": division.pk}))) == ["Division wide",
+                                                                      "On the ward"]
+    assert titles(client.get(url, {"unit": ward_a.pk})) == ["On the ward"]
+
+
+def test_mine_means_lead_or_team_not_every_trust_project(client, quentin, trust_a):
+    ProjectFactory(trust=trust_a, title="Led", lead=quentin)
+    TeamMemberFactory(project=ProjectFactory(trust=trust_a, title="On team"), user=quentin)
+    ProjectFactory(trust=trust_a, title="Someone else's")
+    response = sign_in(client, quentin).get(reverse("projects:list"), {"mine": "1"})
+    assert sorted(titles(response)) == ["Led", "On team"]
+    assert b"<h1>My projects</h1>" in response.content
+    assert b'name="mine" type="checkbox" checked' in response.content
+
+
+def test_search_over_title_and_aim(client, alice, trust_a):
+    ProjectFactory(trust=trust_a, title="Falls on Ward 7", aim="Fewer falls")
+    ProjectFactory(trust=trust_a, title="Sepsis", aim="Antibiotics within one hour")
+    sign_in(client, alice)
+    url = reverse("projects:list")
+    assert titles(client.get(url, {"search": "antibiotics"})) == ["Sepsis"]
+    assert titles(client.get(url, {"search": "FALLS ward"})) == ["Falls on Ward 7"]
+
+
+def test_sorting_and_links_keep_filters(client, alice, trust_a):
+    ProjectFactory(trust=trust_a, title="B", target_date=datetime.date(2027, 1, 1))
+    ProjectFactory(trust=trust_a, title="A", target_date=datetime.date(2028, 1, 1))
+    ProjectFactory(trust=trust_a, title="C", target_date=datetime.date(2026, 1, 1))
+    sign_in(client, alice)
+    url = reverse("projects:list")
+    assert titles(client.get(url, {"sort": "title"})) == ["A", "B", "C"]
+    assert titles(client.get(url, {"sort": "-title"})) == ["C", "B", "A"]
+    assert titles(client.get(url, {"sort": "target"})) == ["C", "B", "A"]
+    content = client.get(url, {"sort": "title", "status": "active"}).content.decode()
+    assert 'href="?sort=-title&amp;status=active"' in content
+    assert 'aria-sort="ascending"' in content
+
+
+def test_bad_filter_values_are_ignored_not_fatal(client, alice, trust_a):
+    ProjectFactory(trust=trust_a, title="Falls")
+    response = sign_in(client, alice).get(
+        reverse("projects:list"), {"trust": "NOPE", "unit": "x", "sort": "evil", "page": "9"}
+    )
+    assert response.status_code == 200
+    assert titles(response) == ["Falls"]
+
+
+def test_pagination_keeps_filters(client, quentin, trust_a):
+    bulk_projects(trust_a, quentin, 30)
+    sign_in(client, quentin)
+    response = client.get(reverse("projects:list"), {"status": "active", "sort": "title"})
+    assert len(titles(response)) == 25
+    assert 'href="?status=active&amp;sort=title&amp;page=2"' in response.content.decode()
+    page2 = client.get(reverse("projects:list"), {"status": "active", "sort": "title",
+                                                  "page": "2"})
+    assert len(titles(page2)) == 5
+
+
+def test_stale_tag_on_the_list(client, alice, trust_a):
+    ProjectFactory(trust=trust_a, title="Old", start_date=TODAY - datetime.timedelta(days=90))
+    content = sign_in(client, alice).get(reverse("projects:list")).content.decode()
+    assert "Score out of date" in content
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_list_query_count_is_constant(client, quentin, trust_a, ward_a, n,
+                                      django_assert_max_num_queries):
+    bulk_projects(trust_a, quentin, n, unit=ward_a)
+    sign_in(client, quentin)
+    # session, user, memberships (role map, cached for the request), filter choices:
+    # strategic themes, trusts, units; count; one page of projects joined to trust, unit
+    # and lead (stale is an annotation, "mine" a subquery).
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("projects:list"), {"sort": "title", "mine": "1"})
+    assert response.context["page"].paginator.count == n
+
+
+@pytest.mark.parametrize("team_size", [1, 50])
+def test_project_page_query_count_is_constant(client, quentin, alice, trust_a, team_size,
+                                              django_assert_max_num_queries):
+    from projects import services
+
+    project = ProjectFactory(trust=trust_a, lead=alice)
+    for _ in range(team_size):
+        TeamMemberFactory(project=project)
+    for days in range(0, team_size * 7, 7):
+        services.progress_score_record(by=alice, project=project, score="2.0",
+                                       scored_on=TODAY - datetime.timedelta(days=days))
+    sign_in(client, quentin)
+    # session, user, project (+trust, unit, lead, sponsor, coach), team (+users), scores
+    # (+recorded_by), memberships, suggestion: drivers, change ideas, cycles, measures
+    # with data, improving measures; plus access's team-member check once per permission
+    # asked (view, edit, transitions: 5; it does not read the prefetched team) = 16.
+    with django_assert_max_num_queries(16):
+        response = client.get(project.get_absolute_url())
+    assert response.status_code == 200
