@@ -18,6 +18,10 @@ def navigation(request):
     items = []
     if user is not None and user.is_authenticated:
         items.append(("Projects", _url("projects:list")))
+        creator_trusts = access.trust_ids_with(user, Permission.PROJECT_CREATE)
+        if creator_trusts is None or creator_trusts:
+            # People who run projects; boards and analysts read, they do not log cycles.
+            items.append(("My PDSA cycles", _url("pdsa:mine")))
         trust_ids = access.trust_ids_with(user, Permission.TRUST_DASHBOARD_VIEW)
         if trust_ids is None or trust_ids:
             items.append(("Trusts", _url("reports:trusts")))

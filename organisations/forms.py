@@ -21,7 +21,9 @@ def nhsuk_widgets(form: forms.Form, errors=None) -> None:
         if errors and name in errors and css and css != "nhsuk-checkboxes__input":
             css += f" {css.split()[0]}--error"
         if css:
-            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+            classes = widget.attrs.get("class", "").split()
+            classes += [c for c in css.split() if c not in classes]
+            widget.attrs["class"] = " ".join(classes)
         # Django 5.2 links hint and error text itself (aria-describedby, aria-invalid).
 
 

@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "organisations.models.Unit.Kind",
         "MeasureKindEnum": "projects.models.Measure.Kind",
+        "ProjectStatusEnum": "projects.models.Project.Status",
     },
 }
 

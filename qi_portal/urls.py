@@ -5,6 +5,7 @@ from rest_framework import routers
 
 from organisations import api as organisations_api
 from organisations import views as organisations_views
+from pdsa import urls as pdsa_urls
 
 router = routers.DefaultRouter()
 router.register("trusts", organisations_api.TrustViewSet, basename="trust")
@@ -28,6 +29,8 @@ urlpatterns = [
     path("healthz", organisations_views.healthz, name="healthz"),
     path("accounts/", include("organisations.urls")),
     path("projects/", include("projects.urls")),
+    # /projects/<id>/pdsa/… — the PDSA timeline and new-cycle pages of a project.
+    path("projects/", include((pdsa_urls.project_urlpatterns, "pdsa_project"))),
     path("pdsa/", include("pdsa.urls")),
     path("", include("reports.urls")),
     path("admin/", admin.site.urls),
