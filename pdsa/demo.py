@@ -307,9 +307,13 @@ def _find_idea(context, project: Project, names: list[str]) -> ChangeIdea:
             return idea
     idea = ChangeIdea.objects.filter(project=project, text__in=names).order_by("pk").first()
     if idea is None:
-        # The driver-diagram seeder did not make it: add it (no drivers) for the demo.
+        # The driver-diagram seeder did not make it: add it, acting on the project's first
+        # secondary driver so the demo diagram stays whole (every idea acts on a driver).
         position = ChangeIdea.objects.filter(project=project).count()
         idea = ChangeIdea.objects.create(project=project, text=names[0], position=position)
+        secondary = project.drivers.filter(parent__isnull=False).order_by("position", "pk")
+        if secondary.exists():
+            idea.drivers.add(secondary.first())
     return idea
 
 

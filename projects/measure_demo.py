@@ -182,7 +182,7 @@ DEMO = {
             ],
         },
         {
-            "Falls huddle introduced": ["Falls discussed at every safety huddle",
+            "Falls safety huddle at handover": ["Falls discussed at every safety huddle",
                                         "Learning shared after each fall"],
             "Bay tagging: one staff member always in high-risk bays": [
                 "Call bells and walking aids within reach"],
