@@ -197,7 +197,7 @@ def spc_figure(
                 "line": {"color": LINE_GREY, "dash": "dot", "width": 1},
             }
         )
-    for px, label in pdsa:
+    for k, (px, label) in enumerate(pdsa):
         shapes.append(
             {
                 "type": "line",
@@ -207,19 +207,23 @@ def spc_figure(
                 "x1": px,
                 "y0": 0,
                 "y1": 1,
-                "line": {"color": PDSA, "width": 1},
+                "line": {"color": PDSA, "width": 1, "dash": "dot"},
             }
         )
+        # Cycles often fall a few weeks apart: a short tag, staggered over three rows,
+        # with the whole label on hover (and listed under the chart by the page).
+        short = label.split(":", 1)[0] if ":" in label else label
         notes.append(
             {
                 "x": px,
-                "y": 1,
+                "y": 1 + 0.045 * (k % 3),
                 "xref": "x",
                 "yref": "paper",
-                "text": html.escape(label),
+                "text": html.escape(short[:12]),
+                "hovertext": html.escape(label),
                 "showarrow": False,
                 "yanchor": "bottom",
-                "font": {"color": PDSA, "size": 11},
+                "font": {"color": PDSA, "size": 10},
             }
         )
     index_of = {str(v): i for i, v in enumerate(xs)}
@@ -246,7 +250,7 @@ def spc_figure(
         annotations=notes,
         showlegend=True,
         legend={"orientation": "h", "y": -0.15},
-        margin={"l": 60, "r": 20, "t": 60 if title else 30, "b": 60},
+        margin={"l": 60, "r": 20, "t": (60 if title else 30) + (36 if pdsa else 0), "b": 60},
         yaxis={"title": {"text": y_title if y_title is not None else unit}},
         meta={"description": describe(result, unit=unit if not percent else "")},
     )

@@ -49,7 +49,8 @@ def test_phase_breaks_pdsa_and_annotations():
     xs = [s.x0 for s in fig.layout.shapes]
     assert MONTHS[16] in xs and MONTHS[10] in xs
     texts = [a.text for a in fig.layout.annotations]
-    assert "PDSA 1: new checklist" in texts and "Rebased" in texts
+    hovers = [a.hovertext for a in fig.layout.annotations]
+    assert "PDSA 1" in texts and "PDSA 1: new checklist" in hovers and "Rebased" in texts
     centre = next(t for t in fig.data if t.name == "Mean")
     assert None in centre.y  # the centre line breaks between phases
 
