@@ -91,12 +91,20 @@ def trust(request, ods_code):
     counts["stale"] = visible.filter(
         status__in=["approved", "active", "sustaining"]
     ).filter(Q(progress_scored_on__lt=stale_before) | Q(progress_scored_on__isnull=True)).count()
+    from pdsa.models import Cycle
+    from pdsa.selectors import quality_summary
+
+    # PDSA cycles that have the features of a cycle that works (one aggregate query).
+    pdsa_quality = quality_summary(
+        Cycle.objects.filter(change_idea__project__in=visible.values("pk"))
+    )
     return render(
         request,
         "reports/trust.html",
         {
             "trust": trust,
             "units": units,
+            "pdsa_quality": pdsa_quality,
             "snapshots": snapshots,
             "signals": signals,
             "counts": counts,

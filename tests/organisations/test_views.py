@@ -137,12 +137,13 @@ def test_trust_page_query_count_does_not_grow_with_units(
     sign_in(client, alice)
     url = reverse("reports:trust", args=[trust_a.ods_code])
     division = UnitFactory(trust=trust_a, name="Medicine", kind="division")
-    # session, user, trust, memberships (access), counts, units+project counts
-    with django_assert_max_num_queries(8):
+    # session, user, trust, memberships (access), units with project counts, snapshots,
+    # project counts, stale count, PDSA quality summary
+    with django_assert_max_num_queries(9):
         client.get(url)
     for n in range(40):
         UnitFactory(trust=trust_a, name=f"Ward {n}", kind="ward", parent=division)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert b"Ward 39" in client.get(url).content
 
 
@@ -223,3 +224,18 @@ def test_trust_page_shows_each_measures_spc_icons(client, alice, trust_a, ward_a
     assert "Falls per 1,000 bed days" in html
     assert "1 measure showing special cause improvement" in html
     assert "<svg" in html
+
+
+def test_trust_page_counts_pdsa_cycle_quality(client, alice, trust_a):
+    from pdsa import services as pdsa_services
+    from tests.factories import ChangeIdeaFactory, ProjectFactory
+
+    project = ProjectFactory(trust=trust_a, lead=alice, created_by=alice)
+    idea = ChangeIdeaFactory(project=project)
+    first = pdsa_services.cycle_create(
+        change_idea=idea, by=alice, objective="Small test", prediction="It will work"
+    )
+    pdsa_services.cycle_create(change_idea=idea, by=alice, objective="Bigger", follows=first)
+    html = sign_in(client, alice).get(f"/trusts/{trust_a.ods_code}/").content.decode()
+    assert "2 PDSA cycles logged" in html
+    assert "Part of a ramp of cycles" in html
