@@ -18,9 +18,7 @@ def _points(measure, values):
         DataPointFactory(measure=measure, period=date(2024 + i // 12, i % 12 + 1, 1), value=v)
 
 
-def test_mark_dirty_rebuilds_on_commit_in_eager_mode(settings):
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        pytest.skip("with a real broker the worker does this (tests/integration)")
+def test_mark_dirty_rebuilds_on_commit_in_eager_mode():
     measure = MeasureFactory(direction=Measure.Direction.INCREASE, target=50)
     with transaction.atomic():
         _points(measure, [10, 12, 11, 13, 12, 11, 12, 30, 31, 32, 33, 34, 35, 36])
