@@ -28,26 +28,8 @@ from pdsa.models import Cycle
 from pdsa.screening import no_patient_identifiers
 from projects.models import ChangeIdea, Measure
 
-WORKSHEET_FIELDS = [
-    "objective",
-    "questions",
-    "prediction",
-    "who_what_where_when",
-    "data_to_collect",
-    "measures",
-    "planned_start",
-    "carried_out_as_planned",
-    "what_happened",
-    "observations",
-    "problems",
-    "done_date",
-    "results",
-    "learning",
-    "studied_date",
-    "decision",
-    "next_steps",
-    "act_date",
-]
+# The worksheet, stage by stage, in the order the services define it.
+WORKSHEET_FIELDS = [f for stage in services.STAGES for f in services.STAGE_FIELDS[stage]]
 
 
 class QualitySerializer(serializers.Serializer):
