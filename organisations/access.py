@@ -98,7 +98,14 @@ def _trust_permissions(user, trust_id: int) -> set[Permission]:
 def _is_team_member(user, project) -> bool:
     if user.pk in (project.lead_id, project.coach_id, project.sponsor_id):
         return True
-    return project.team.filter(user_id=user.pk).exists()
+    prefetched = getattr(project, "_prefetched_objects_cache", {}).get("team")
+    if prefetched is not None:  # the page already loaded the team: no query
+        return any(member.user_id == user.pk for member in prefetched)
+    # Asked several times per page (view, edit, data entry…): remember the answer.
+    cache = project.__dict__.setdefault("_qi_team_member", {})
+    if user.pk not in cache:
+        cache[user.pk] = project.team.filter(user_id=user.pk).exists()
+    return cache[user.pk]
 
 
 def _project_permission(user, perm: Permission, project) -> bool:
