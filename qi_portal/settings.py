@@ -264,6 +264,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Axes logs every successful sign-in at INFO; failures (masked) stay at WARNING.
+        "axes": {"level": "WARNING"},
         # One line per task is noise when tasks run in-process (seeding runs dozens).
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
