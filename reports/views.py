@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from organisations import access
@@ -52,21 +53,38 @@ def trusts(request):
     )
 
 
-@login_required
-def trust(request, ods_code):
-    """A trust from the board down to its wards: units in tree order with project counts."""
-    trust = get_object_or_404(Trust.objects.select_related("region"), ods_code=ods_code.upper())
-    access.check(request.user, Permission.TRUST_DASHBOARD_VIEW, trust=trust)
+def _dashboard(request, trust, unit=None) -> dict:
+    """What the board reads for a trust, or for one unit's subtree: precomputed snapshots
+    and aggregates only, a constant number of queries whatever the size."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pdsa.models import Cycle
+    from pdsa.selectors import quality_summary
+
     visible = access.projects_visible_to(request.user).filter(trust=trust)
-    units = list(
-        Unit.objects.filter(trust=trust)
-        .annotate(
-            project_count=Count(
-                "projects", filter=Q(projects__in=visible.values("pk")), distinct=True
-            )
-        )
-        .order_by("path")
+    units_qs = Unit.objects.filter(trust=trust)
+    if unit is not None:
+        visible = visible.filter(unit__path__startswith=unit.path)
+        units_qs = units_qs.filter(path__startswith=unit.path).exclude(pk=unit.pk)
+    units = list(units_qs.order_by("path"))
+    # Projects anywhere under each unit, not only on it: count per unit in one query, then
+    # add each count to the unit's ancestors (named in its path).
+    on_unit = (
+        visible.filter(unit__isnull=False)
+        .order_by()
+        .values_list("unit__path")
+        .annotate(n=Count("pk"))
     )
+    under: dict[int, int] = {}
+    for path, n in on_unit:
+        for part in path.strip("/").split("/"):
+            under[int(part)] = under.get(int(part), 0) + n
+    base_depth = unit.depth + 1 if unit is not None else 0
+    for u in units:
+        u.project_count = under.get(u.pk, 0)
+        u.rel_depth = u.depth - base_depth
     snapshots = list(
         MeasureSnapshot.objects.filter(measure__project__in=visible.values("pk"))
         .exclude(variation_icon="")
@@ -82,38 +100,65 @@ def trust(request, ods_code):
         "concern": sum(s.variation_icon.startswith("concern") for s in snapshots),
         "common": sum(s.variation_icon == "common_cause" for s in snapshots),
     }
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     stale_before = timezone.localdate() - timedelta(days=STALE_DAYS)
     counts = _project_counts(visible)
     counts["stale"] = visible.filter(
         status__in=["approved", "active", "sustaining"]
     ).filter(Q(progress_scored_on__lt=stale_before) | Q(progress_scored_on__isnull=True)).count()
-    from pdsa.models import Cycle
-    from pdsa.selectors import quality_summary
-
     # PDSA cycles that have the features of a cycle that works (one aggregate query).
     pdsa_quality = quality_summary(
         Cycle.objects.filter(change_idea__project__in=visible.values("pk"))
     )
-    return render(
-        request,
-        "reports/trust.html",
-        {
-            "trust": trust,
-            "units": units,
-            "pdsa_quality": pdsa_quality,
-            "snapshots": snapshots,
-            "signals": signals,
-            "counts": counts,
-            "can_manage_units": access.has_permission(
-                request.user, Permission.UNIT_MANAGE, trust=trust
-            ),
-            "crumbs": [("Home", "/"), ("Trusts", "/trusts/"), (trust.name, None)],
-        },
-    )
+    return {
+        "trust": trust,
+        "unit": unit,
+        "units": units,
+        "pdsa_quality": pdsa_quality,
+        "snapshots": snapshots,
+        "signals": signals,
+        "counts": counts,
+        "can_manage_units": access.has_permission(
+            request.user, Permission.UNIT_MANAGE, trust=trust
+        ),
+    }
+
+
+def _trust_for(request, ods_code):
+    trust = get_object_or_404(Trust.objects.select_related("region"), ods_code=ods_code.upper())
+    access.check(request.user, Permission.TRUST_DASHBOARD_VIEW, trust=trust)
+    return trust
+
+
+@login_required
+def trust(request, ods_code):
+    """A trust from the board down to its wards: units in tree order with project counts."""
+    trust = _trust_for(request, ods_code)
+    context = _dashboard(request, trust)
+    context["crumbs"] = [("Home", "/"), ("Trusts", "/trusts/"), (trust.name, None)]
+    return render(request, "reports/trust.html", context)
+
+
+@login_required
+def unit(request, ods_code, unit_id):
+    """One division, directorate, ward or team: the same dashboard for its subtree."""
+    trust = _trust_for(request, ods_code)
+    unit = get_object_or_404(Unit, trust=trust, pk=unit_id)
+    context = _dashboard(request, trust, unit)
+    # Ancestors from the path ("0000001/0000004/"): one query for the breadcrumb trail.
+    ancestor_ids = [int(part) for part in unit.path.strip("/").split("/")[:-1]]
+    ancestors = {u.pk: u for u in Unit.objects.filter(pk__in=ancestor_ids)}
+    context["crumbs"] = [
+        ("Home", "/"),
+        ("Trusts", "/trusts/"),
+        (trust.name, reverse("reports:trust", args=[trust.ods_code])),
+        *[
+            (ancestors[a].name, reverse("reports:unit", args=[trust.ods_code, a]))
+            for a in ancestor_ids
+            if a in ancestors
+        ],
+        (unit.name, None),
+    ]
+    return render(request, "reports/trust.html", context)
 
 
 @login_required

@@ -137,13 +137,13 @@ def test_trust_page_query_count_does_not_grow_with_units(
     sign_in(client, alice)
     url = reverse("reports:trust", args=[trust_a.ods_code])
     division = UnitFactory(trust=trust_a, name="Medicine", kind="division")
-    # session, user, trust, memberships (access), units with project counts, snapshots,
-    # project counts, stale count, PDSA quality summary
-    with django_assert_max_num_queries(9):
+    # session, user, trust, memberships (access), units, projects per unit path,
+    # snapshots, project counts, stale count, PDSA quality summary
+    with django_assert_max_num_queries(10):
         client.get(url)
     for n in range(40):
         UnitFactory(trust=trust_a, name=f"Ward {n}", kind="ward", parent=division)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert b"Ward 39" in client.get(url).content
 
 
@@ -239,3 +239,57 @@ def test_trust_page_counts_pdsa_cycle_quality(client, alice, trust_a):
     html = sign_in(client, alice).get(f"/trusts/{trust_a.ods_code}/").content.decode()
     assert "2 PDSA cycles logged" in html
     assert "Part of a ramp of cycles" in html
+
+
+def test_unit_dashboard_drills_down_to_the_subtree(client, bob, trust_a, ward_a):
+    from datetime import date
+
+    from reports import services
+    from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory, UnitFactory
+
+    surgery = UnitFactory(trust=trust_a, name="Surgery", kind="division")
+    on_ward = ProjectFactory(trust=trust_a, unit=ward_a, title="Fewer falls on Ward 7")
+    elsewhere = ProjectFactory(trust=trust_a, unit=surgery, title="Theatre starts on time")
+    for project, name in ((on_ward, "Falls rate"), (elsewhere, "Late starts")):
+        measure = MeasureFactory(project=project, name=name)
+        for i in range(3):
+            DataPointFactory(measure=measure, period=date(2025, i + 1, 1), value=4 + i)
+        services.measure_refresh(measure_id=measure.pk)
+    sign_in(client, bob)
+    medicine = ward_a.parent
+    trust_html = client.get(f"/trusts/{trust_a.ods_code}/").content.decode()
+    assert f"/trusts/{trust_a.ods_code}/units/{medicine.pk}/" in trust_html
+    html = client.get(f"/trusts/{trust_a.ods_code}/units/{medicine.pk}/").content.decode()
+    assert "<h1>Medicine</h1>" in html
+    assert "Falls rate" in html and "Late starts" not in html
+    assert "Ward 7" in html  # the child unit, with the project under it counted
+    ward_html = client.get(f"/trusts/{trust_a.ods_code}/units/{ward_a.pk}/").content.decode()
+    assert f'href="/trusts/RAA/units/{medicine.pk}/">Medicine' in ward_html  # breadcrumb
+
+
+def test_unit_dashboard_outsider_404_and_wrong_trust_404(client, charlie, alice, trust_a,
+                                                         trust_b, ward_a):
+    url = f"/trusts/{trust_a.ods_code}/units/{ward_a.pk}/"
+    assert sign_in(client, charlie).get(url).status_code == 404
+    # A unit of trust A asked for under trust B's code is not found either.
+    assert sign_in(client, charlie).get(
+        f"/trusts/{trust_b.ods_code}/units/{ward_a.pk}/"
+    ).status_code == 404
+    assert sign_in(client, alice).get(url).status_code == 200
+
+
+def test_unit_dashboard_query_count_is_constant(client, bob, trust_a, ward_a,
+                                                django_assert_max_num_queries):
+    from tests.factories import ProjectFactory, UnitFactory
+
+    sign_in(client, bob)
+    url = f"/trusts/{trust_a.ods_code}/units/{ward_a.parent.pk}/"
+    # session, user, trust, memberships, unit, ancestors, projects per unit path, units,
+    # snapshots, project counts, stale count, PDSA quality
+    with django_assert_max_num_queries(14):
+        client.get(url)
+    for n in range(20):
+        ward = UnitFactory(trust=trust_a, name=f"Bay {n}", kind="ward", parent=ward_a.parent)
+        ProjectFactory(trust=trust_a, unit=ward)
+    with django_assert_max_num_queries(14):
+        assert b"Bay 19" in client.get(url).content
