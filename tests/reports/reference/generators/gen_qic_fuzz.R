@@ -1,4 +1,4 @@
-source("/tmp/gen/qic_lib.R")
+source("qic_lib.R")
 set.seed(99)
 # targeted edge cases
 run_case("p_all_zero", "p", rep(0, 12), rep(50, 12))
@@ -54,4 +54,4 @@ out <- list(generator = "qicharts2::qic (0.8.1 computation subset, data as retur
             r_version = R.version.string, qic.screenedmr_default_after_library = TRUE,
             cases = cases, skipped = skipped)
 writeLines(toJSON(out, auto_unbox = TRUE, na = "null", null = "null", json_verbatim = TRUE),
-           "/tmp/gen/qic_qicharts2_random.json")
+           "../qic_qicharts2_random.json")

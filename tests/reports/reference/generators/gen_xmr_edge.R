@@ -1,4 +1,4 @@
-source("/tmp/gen/xmr_lib.R")
+source("xmr_lib.R")
 set.seed(777)
 run_case("v_shape", c(20, 18, 16, 14, 12, 10, 8, 10, 12, 14, 16, 18, 20))
 run_case("lambda_shape", c(8, 10, 12, 14, 16, 18, 20, 18, 16, 14, 12, 10, 8), improvement = "decrease")
@@ -35,4 +35,4 @@ run_case("missing_splits_run_of_6", c(0, 1, -1, 0, 2, 2, 2, NA, 2, 2, 2, -1, 0, 
 run_case("missing_beside_outlier", c(5, 6, 5, 4, 5, 6, 5, 4, 5, 30, NA, 5, 6, 5, 4, 6))
 cat(length(cases), "cases;", length(skipped), "skipped\n")
 for (s in skipped) cat("  skipped", s$name, ":", substr(s$error, 1, 80), "\n")
-saveRDS(list(cases = cases, skipped = skipped), "/tmp/gen/xmr_edge.rds")
+saveRDS(list(cases = cases, skipped = skipped), "xmr_edge.rds")

@@ -1,4 +1,4 @@
-source("/tmp/gen/xmr_lib.R")
+source("xmr_lib.R")
 set.seed(424242)
 dirs <- c("increase", "decrease", "neutral")
 for (i in 1:160) {
@@ -25,4 +25,4 @@ out <- list(generator = "NHSRplotthedots::ptd_spc (reconstructed 0.2.x computati
             r_version = R.version.string, dplyr_version = as.character(packageVersion("dplyr")),
             cases = cases, skipped = skipped)
 writeLines(toJSON(out, auto_unbox = TRUE, na = "null", null = "null", json_verbatim = TRUE),
-           "/tmp/gen/xmr_nhsrplotthedots_random.json")
+           "../xmr_nhsrplotthedots_random.json")
