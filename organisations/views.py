@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from organisations import access, forms, selectors
 from organisations.access import Permission
-from organisations.models import Membership
 
 
 def home(request):
@@ -22,12 +21,13 @@ def home(request):
         return render(request, "home.html")
     if access.has_permission(user, Permission.NATIONAL_VIEW):
         return redirect("reports:national")
-    memberships = list(selectors.memberships_of(user))
-    roles = {m.role for m in memberships}
-    if roles & {Membership.Role.CLINICIAN, Membership.Role.QI_LEAD}:
+    # People who run projects start at their projects; those who only read dashboards at
+    # their trust's dashboard. Which is which is access's question, not a list of roles.
+    if access.trust_ids_with(user, Permission.PROJECT_CREATE):
         return redirect(reverse("projects:list") + "?mine=1")
-    if roles & {Membership.Role.BOARD_MEMBER, Membership.Role.TRUST_ADMIN}:
-        return redirect("reports:trust", ods_code=memberships[0].trust.ods_code)
+    trust = access.trusts_where(user, Permission.TRUST_DASHBOARD_VIEW).order_by("name").first()
+    if trust is not None:
+        return redirect("reports:trust", ods_code=trust.ods_code)
     return redirect("accounts:profile")
 
 

@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
-from django.core.exceptions import FieldError
 from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -257,27 +255,16 @@ class Suggestion:
 
 
 def _cycle_count(project: Project) -> int:
-    """PDSA cycles logged for the project; 0 while the pdsa app has no Cycle model."""
-    if not apps.is_installed("pdsa"):
-        return 0
-    try:
-        cycle = apps.get_model("pdsa", "Cycle")
-    except LookupError:
-        return 0
-    for lookup in ("project", "change_idea__project"):
-        try:
-            return cycle.objects.filter(**{lookup: project}).count()
-        except FieldError:
-            continue
-    return 0
+    """PDSA cycles logged for the project."""
+    from pdsa.models import Cycle  # pdsa builds on projects: imported here, not at the top
+
+    return Cycle.objects.filter(change_idea__project=project).count()
 
 
 def _improving_measures(project: Project) -> int:
-    try:
-        snapshot = apps.get_model("reports", "MeasureSnapshot")
-    except LookupError:
-        return 0
-    return snapshot.objects.filter(
+    from reports.models import MeasureSnapshot
+
+    return MeasureSnapshot.objects.filter(
         measure__project=project, variation_icon__startswith="improvement"
     ).count()
 
