@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from organisations import access
 from organisations.access import Permission
-from organisations.models import Membership, Trust
+from organisations.models import Trust
 from pdsa.screening import NHS_NUMBER_MESSAGE, screen_text
 from projects.models import PROGRESS_LABELS, ProgressScore, Project, TeamMember
 
@@ -73,7 +73,8 @@ def _screen(instance) -> None:
 
 
 def _is_trust_member(user, trust_id: int) -> bool:
-    return Membership.objects.filter(user=user, trust_id=trust_id).exists()
+    # The same membership question access answers (and caches on the user object).
+    return bool(access.roles_at(user, trust_id))
 
 
 def _validate_charter(project: Project) -> None:
