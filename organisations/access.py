@@ -11,6 +11,10 @@ Rules, in words:
 - A superuser (platform operator) may do anything; they are few and audited by the admin log.
 - Project rules depend on the project's visibility and team, see `_project_permission`.
 - Outsiders get 404 (the object is not in their scope); members without the right get 403.
+
+This module sits in the organisations layer and imports no app above it: the project
+scopes take the caller's Project queryset (`projects_visible_to(user, Project.objects.all())`)
+and read the model from it, so the rules stay here and the imports point down.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import enum
 from functools import reduce
 from operator import or_
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -156,8 +161,6 @@ def is_visible(user, *, trust=None, project=None) -> bool:
 
 def check(user, perm: Permission, *, trust=None, project=None, collaborative=None):
     """Raise 404 for an outsider and PermissionDenied (403) for a member without `perm`."""
-    from django.core.exceptions import PermissionDenied
-
     if not is_visible(user, trust=trust, project=project):
         raise Http404
     if not has_permission(user, perm, trust=trust, project=project, collaborative=collaborative):
@@ -195,11 +198,16 @@ def trusts_where(user, perm: Permission) -> QuerySet[Trust]:
     return _scope(Trust.objects.all(), "pk", trust_ids_with(user, perm))
 
 
-def projects_visible_to(user) -> QuerySet:
-    """Projects the user may view, by the same rules as `_project_permission`."""
-    from projects.models import Project
+def _team_project_ids(projects: QuerySet, user) -> QuerySet:
+    team_member = projects.model.team.rel.related_model
+    return team_member.objects.filter(user=user).values("project_id")
 
-    qs = Project.objects.all()
+
+def projects_visible_to(user, projects: QuerySet) -> QuerySet:
+    """`projects` (a Project queryset) narrowed to those the user may view, by the same
+    rules as `_project_permission`."""
+    qs = projects
+    Project = projects.model
     if not _active(user):
         return qs.none()
     if user.is_superuser or user.is_national_analyst:
@@ -210,7 +218,7 @@ def projects_visible_to(user) -> QuerySet:
     conditions = [
         Q(visibility=Project.Visibility.EVERYONE),
         Q(lead=user) | Q(coach=user) | Q(sponsor=user),
-        Q(pk__in=Project.team.rel.related_model.objects.filter(user=user).values("project_id")),
+        Q(pk__in=_team_project_ids(projects, user)),
     ]
     if member_trusts:
         conditions.append(Q(visibility=Project.Visibility.TRUST, trust_id__in=member_trusts))
@@ -219,10 +227,9 @@ def projects_visible_to(user) -> QuerySet:
     return qs.filter(reduce(or_, conditions))
 
 
-def projects_editable_by(user) -> QuerySet:
-    from projects.models import Project
-
-    qs = Project.objects.all()
+def projects_editable_by(user, projects: QuerySet) -> QuerySet:
+    """`projects` (a Project queryset) narrowed to those the user may edit."""
+    qs = projects
     if not _active(user):
         return qs.none()
     if user.is_superuser:
@@ -233,7 +240,7 @@ def projects_editable_by(user) -> QuerySet:
         Q(lead=user)
         | Q(coach=user)
         | Q(sponsor=user)
-        | Q(pk__in=Project.team.rel.related_model.objects.filter(user=user).values("project_id"))
+        | Q(pk__in=_team_project_ids(projects, user))
         | Q(trust_id__in=qi_lead_trusts)
     )
     return qs.filter(cond)

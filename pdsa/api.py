@@ -21,12 +21,14 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.screening import no_patient_identifiers
+from measures.models import Measure
 from organisations import access
 from organisations.access import Permission
 from pdsa import selectors, services
 from pdsa.models import Cycle
-from pdsa.screening import no_patient_identifiers
-from projects.models import ChangeIdea, Measure
+from projects import selectors as project_selectors
+from projects.models import ChangeIdea
 
 # The worksheet, stage by stage, in the order the services define it.
 WORKSHEET_FIELDS = [f for stage in services.STAGES for f in services.STAGE_FIELDS[stage]]
@@ -80,7 +82,7 @@ class _WorksheetInput(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         user = self.context["request"].user
-        visible = access.projects_visible_to(user)
+        visible = project_selectors.visible_projects(user)
         fields["measures"].child_relation.queryset = Measure.objects.filter(project__in=visible)
         for field in fields.values():
             if isinstance(field, serializers.CharField) and not isinstance(
@@ -103,7 +105,7 @@ class CycleCreateSerializer(_WorksheetInput):
 
     def get_fields(self):
         fields = super().get_fields()
-        visible = access.projects_visible_to(self.context["request"].user)
+        visible = project_selectors.visible_projects(self.context["request"].user)
         fields["change_idea"].queryset = ChangeIdea.objects.filter(project__in=visible)
         fields["follows"].queryset = Cycle.objects.filter(change_idea__project__in=visible)
         return fields

@@ -6,7 +6,7 @@ Projects are found by a word in their title (falls, sepsis, violence); a change 
 not there yet is created on the project. Cycles are written through pdsa.services as the
 project lead, so access, screening and numbering rules hold. Dates fit the demo data period
 (the ramps end where the measure charts show the change). Idempotent: a change idea that
-already has cycles is left alone. Run it after projects.measure_demo, which makes the
+already has cycles is left alone. Run it after measures.demo, which makes the
 driver diagrams' change ideas; otherwise this seeder adds its own change ideas first.
 """
 
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from measures.models import Measure
 from pdsa import services
 from pdsa.models import Cycle
-from projects.models import ChangeIdea, Measure, Project
+from projects.models import ChangeIdea, Project
 
 FALLS_OUTCOME = "Inpatient falls per 1,000 occupied bed days"
 FALLS_PROCESS = "Patients with a falls risk assessment within 6 hours"

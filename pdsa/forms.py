@@ -6,11 +6,12 @@ screen runs here (model field validators) and again in the service's full_clean.
 
 from django import forms
 
-from organisations.forms import NHSFormMixin
+from core.forms import NHSFormMixin
+from core.screening import no_patient_identifiers
+from measures.models import Measure
 from pdsa.models import Cycle
-from pdsa.screening import no_patient_identifiers
 from pdsa.services import STAGE_FIELDS
-from projects.models import ChangeIdea, Measure
+from projects.models import ChangeIdea
 
 NO_PATIENT_DATA_HINT = "Do not enter anything that could identify a patient."
 

@@ -10,8 +10,9 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from pdsa.screening import no_patient_identifiers
-from projects.models import ChangeIdea, Measure
+from core.screening import no_patient_identifiers
+from measures.models import Measure
+from projects.models import ChangeIdea
 
 NO_PATIENT_DATA = [no_patient_identifiers]
 

@@ -12,8 +12,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from organisations import access
 from pdsa.models import Cycle
+from projects import selectors as project_selectors
 from projects.models import ChangeIdea
 
 _MeasureLink = Cycle.measures.through
@@ -35,7 +35,7 @@ def _base() -> QuerySet[Cycle]:
 
 def cycles_visible_to(user) -> QuerySet[Cycle]:
     """Cycles on projects the user may view (PDSA_VIEW follows PROJECT_VIEW's rules)."""
-    return _base().filter(change_idea__project__in=access.projects_visible_to(user))
+    return _base().filter(change_idea__project__in=project_selectors.visible_projects(user))
 
 
 def cycle_for_page(pk: int) -> Cycle:
@@ -46,8 +46,8 @@ def cycle_for_page(pk: int) -> Cycle:
 def my_open_cycles(user) -> QuerySet[Cycle]:
     """Cycles not yet complete on projects the user can edit, or that they started
     (and can still see)."""
-    editable = access.projects_editable_by(user)
-    visible = access.projects_visible_to(user)
+    editable = project_selectors.editable_projects(user)
+    visible = project_selectors.visible_projects(user)
     return (
         _base()
         .exclude(status=Cycle.Status.COMPLETE)

@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from measures.models import Measure
 from organisations import access
 from organisations.access import Permission
 from pdsa.models import Cycle
-from projects.models import ChangeIdea, Measure
+from projects.models import ChangeIdea
 
 STAGES = ("plan", "do", "study", "act")
 STAGE_LABELS = {"plan": "Plan", "do": "Do", "study": "Study", "act": "Act"}

@@ -18,12 +18,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from measures.models import Measure
 from organisations import access
 from organisations.access import Permission
 from pdsa import selectors, services
 from pdsa.forms import LABELS, STAGE_FORMS, NewCycleForm, QuickLogForm
 from pdsa.models import QUALITY_LABELS, Cycle
-from projects.models import ChangeIdea, Measure, Project
+from projects import selectors as project_selectors
+from projects.models import ChangeIdea, Project
 
 # ---- URLs of the project-level pages -------------------------------------------------
 # Canonical: /projects/<id>/pdsa/ (pdsa.urls.project_urlpatterns, namespace "pdsa_project",
@@ -265,7 +267,7 @@ def _new_cycle_setup(request, project_pk=None):
         ideas = ChangeIdea.objects.filter(project=project)
         initial["change_idea"] = idea.pk
     else:
-        ideas = ChangeIdea.objects.filter(project__in=access.projects_editable_by(user))
+        ideas = ChangeIdea.objects.filter(project__in=project_selectors.editable_projects(user))
     if project is None:
         only = list(ideas.values_list("project_id", flat=True).distinct()[:2])
         if len(only) == 1:

@@ -1,4 +1,5 @@
-"""REST API for the project register: projects, their team and progress scores.
+"""REST API for the project register: projects, their team and progress scores, and the
+driver diagram (drivers and change ideas).
 
 Thin like the views: serializers parse, `projects.selectors` reads (scoped by
 `organisations.access`), `projects.services` writes and decides. Outsiders get 404, members
@@ -15,9 +16,19 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from organisations import access
+from organisations.access import Permission
 from organisations.models import Trust, Unit, User
 from projects import forms, selectors, services
-from projects.models import PROGRESS_SCALE, ProgressScore, Project, QualityDimension, TeamMember
+from projects.models import (
+    PROGRESS_SCALE,
+    ChangeIdea,
+    Driver,
+    ProgressScore,
+    Project,
+    QualityDimension,
+    TeamMember,
+)
 
 # ---- output ------------------------------------------------------------------------------
 
@@ -272,5 +283,159 @@ class ProjectViewSet(
         return self.get_paginated_response(ProgressScoreSerializer(page, many=True).data)
 
 
+# ---- driver diagram (drivers and change ideas) -------------------------------------------
+
+
+def _visible_projects(request):
+    return selectors.visible_projects(request.user)
+
+
+def visible_project(request, project_id, perm):
+    """The project for a write: 404 when the user cannot see it, 403 without `perm`."""
+    project = get_object_or_404(
+        selectors.visible_projects(request.user), pk=project_id
+    )
+    access.check(request.user, perm, project=project)
+    return project
+
+
+def django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
+    if hasattr(exc, "message_dict"):
+        return serializers.ValidationError(exc.message_dict)
+    return serializers.ValidationError({"non_field_errors": exc.messages})
+
+
+class ServiceWrites:
+    """Viewset mixin: call a service; its ValidationError becomes a 400."""
+
+    def _call(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except DjangoValidationError as exc:
+            raise django_errors(exc) from exc
+
+
+# ---- drivers --------------------------------------------------------------------------------
+
+
+class DriverSerializer(serializers.ModelSerializer):
+    level = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Driver
+        fields = ["id", "project", "parent", "text", "position", "level"]
+        read_only_fields = ["position", "level"]
+
+    def get_level(self, obj) -> str:
+        return "primary" if obj.parent_id is None else "secondary"
+
+
+class DriverUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=300)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Drivers of the projects you can see",
+                       description="Filter with ?project=<id> or ?parent=<id>."),
+    create=extend_schema(summary="Add a primary driver (no parent) or a secondary driver"),
+    partial_update=extend_schema(request=DriverUpdateSerializer, summary="Rename a driver"),
+    update=extend_schema(request=DriverUpdateSerializer, summary="Rename a driver"),
+    destroy=extend_schema(summary="Remove a driver (and a primary driver's secondaries)"),
+)
+class DriverViewSet(ServiceWrites, viewsets.ModelViewSet):
+    serializer_class = DriverSerializer
+    filterset_fields = ["project", "parent"]
+
+    def get_queryset(self):
+        return Driver.objects.filter(
+            project__in=_visible_projects(self.request)
+        ).order_by("project_id", "parent_id", "position", "id")
+
+    def create(self, request, *args, **kwargs):
+        s = DriverSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        project = visible_project(request, s.validated_data["project"].pk,
+                                   Permission.PROJECT_EDIT)
+        driver = self._call(services.driver_create, project=project,
+                            parent=s.validated_data.get("parent"),
+                            text=s.validated_data["text"], by=request.user)
+        return Response(DriverSerializer(driver).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        driver = self.get_object()
+        s = DriverUpdateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        driver = self._call(services.driver_update, driver=driver, text=s.validated_data["text"],
+                            by=request.user)
+        return Response(DriverSerializer(driver).data)
+
+    def destroy(self, request, *args, **kwargs):
+        self._call(services.driver_delete, driver=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---- change ideas ---------------------------------------------------------------------------
+
+
+class ChangeIdeaSerializer(serializers.ModelSerializer):
+    drivers = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Driver.objects.all(),
+        help_text="Ids of the secondary drivers this change idea acts on (at least one).",
+    )
+
+    class Meta:
+        model = ChangeIdea
+        fields = ["id", "project", "text", "position", "drivers"]
+        read_only_fields = ["position"]
+
+
+class ChangeIdeaUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=300, required=False)
+    drivers = serializers.PrimaryKeyRelatedField(many=True, queryset=Driver.objects.all(),
+                                                 required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Change ideas of the projects you can see",
+                       description="Filter with ?project=<id>."),
+    create=extend_schema(summary="Add a change idea acting on secondary drivers"),
+    update=extend_schema(request=ChangeIdeaUpdateSerializer),
+    partial_update=extend_schema(request=ChangeIdeaUpdateSerializer),
+)
+class ChangeIdeaViewSet(ServiceWrites, viewsets.ModelViewSet):
+    serializer_class = ChangeIdeaSerializer
+    filterset_fields = ["project"]
+
+    def get_queryset(self):
+        return (
+            ChangeIdea.objects.filter(project__in=_visible_projects(self.request))
+            .prefetch_related("drivers").order_by("project_id", "position", "id")
+        )
+
+    def create(self, request, *args, **kwargs):
+        s = ChangeIdeaSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        project = visible_project(request, s.validated_data["project"].pk,
+                                   Permission.PROJECT_EDIT)
+        idea = self._call(services.change_idea_create, project=project,
+                          text=s.validated_data["text"], drivers=s.validated_data["drivers"],
+                          by=request.user)
+        return Response(ChangeIdeaSerializer(idea).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        idea = self.get_object()
+        s = ChangeIdeaUpdateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        idea = self._call(services.change_idea_update, change_idea=idea, by=request.user,
+                          **s.validated_data)
+        return Response(ChangeIdeaSerializer(idea).data)
+
+    def destroy(self, request, *args, **kwargs):
+        self._call(services.change_idea_delete, change_idea=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 def register(router):
     router.register("projects", ProjectViewSet, basename="project")
+    router.register("drivers", DriverViewSet, basename="driver")
+    router.register("change-ideas", ChangeIdeaViewSet, basename="change-idea")

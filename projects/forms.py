@@ -9,18 +9,19 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
+from core import forms as core_forms
+from core.forms import nhsuk_widgets
 from organisations import access
 from organisations.access import Permission
-from organisations.forms import nhsuk_widgets
 from organisations.models import Membership, Trust, Unit, User
 from projects import selectors
-from projects.models import PROGRESS_SCALE, Project, TeamMember
+from projects.models import PROGRESS_SCALE, Driver, Project, TeamMember
 
 
 class NHSFormMixin:
     """NHS.UK classes on every widget, applied once the form's own __init__ is done.
 
-    Not `organisations.forms.NHSFormMixin`: that one reads `form.errors` inside `__init__`,
+    Not `core.forms.NHSFormMixin`: that one styles inside `__init__`, before
     which validates a bound form before a subclass has narrowed its choices (trusts,
     units, people) or disabled a field.
     """
@@ -318,3 +319,65 @@ class TeamMemberForm(NHSFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = selectors.trust_people(project.trust_id)
         self._styled()
+
+
+# ---- driver diagram ----------------------------------------------------------------------
+
+
+class DriverForm(core_forms.NHSFormMixin, forms.Form):
+    text = forms.CharField(
+        label="Driver", max_length=300,
+        error_messages={"required": "Enter the driver"},
+    )
+
+
+class SecondaryDriverForm(core_forms.NHSFormMixin, forms.Form):
+    parent = forms.ModelChoiceField(
+        label="Primary driver it sits under", queryset=Driver.objects.none(),
+        empty_label=None,
+        error_messages={"required": "Choose the primary driver",
+                        "invalid_choice": "Choose a primary driver from this diagram"},
+    )
+    text = forms.CharField(
+        label="Secondary driver", max_length=300,
+        error_messages={"required": "Enter the secondary driver"},
+    )
+
+    def __init__(self, *args, primaries=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = Driver.objects.filter(
+            pk__in=[d.pk for d in primaries]
+        )
+        self.fields["parent"].choices = [(d.pk, d.text) for d in primaries]
+
+
+class SecondaryChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.text} ({obj.parent.text})" if obj.parent_id else obj.text
+
+
+class ChangeIdeaForm(core_forms.NHSFormMixin, forms.Form):
+    text = forms.CharField(
+        label="Change idea", max_length=300,
+        error_messages={"required": "Enter the change idea"},
+    )
+    drivers = SecondaryChoiceField(
+        label="Secondary drivers it acts on",
+        help_text="Choose at least one.",
+        queryset=Driver.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one secondary driver this change idea "
+                                    "acts on",
+                        "invalid_choice": "Choose secondary drivers from this diagram"},
+    )
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["drivers"].queryset = (
+            Driver.objects.filter(project=project, parent__isnull=False)
+            .select_related("parent").order_by("parent__position", "parent_id", "position", "id")
+        )
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from organisations import access
 from organisations.models import Membership, Unit, User
-from projects.models import PROGRESS_LABELS, ProgressScore, Project, TeamMember
+from projects.models import ProgressScore, Project, TeamMember
 
 # A progress score goes stale when nobody has updated it for this long.
 STALE_AFTER = datetime.timedelta(days=60)
@@ -71,8 +70,18 @@ def mine_condition(user) -> Q:
     )
 
 
+def visible_projects(user) -> QuerySet[Project]:
+    """Every project the user may view (organisations.access decides), unjoined."""
+    return access.projects_visible_to(user, Project.objects.all())
+
+
+def editable_projects(user) -> QuerySet[Project]:
+    """Every project the user may edit (organisations.access decides), unjoined."""
+    return access.projects_editable_by(user, Project.objects.all())
+
+
 def projects_visible_to(user, *, trust=None, mine=False) -> QuerySet[Project]:
-    qs = access.projects_visible_to(user).select_related("trust", "unit", "lead")
+    qs = visible_projects(user).select_related("trust", "unit", "lead")
     if trust is not None:
         qs = qs.filter(trust=trust)
     if mine:
@@ -122,7 +131,7 @@ def project_list(
 def themes_visible_to(user) -> list[str]:
     """Strategic themes in use, for the list filter."""
     return list(
-        access.projects_visible_to(user)
+        visible_projects(user)
         .exclude(strategic_theme="")
         .order_by("strategic_theme")
         .values_list("strategic_theme", flat=True)
@@ -220,7 +229,7 @@ def similar_projects(user, *, trust, title: str, aim: str = "", exclude_id=None)
     """
     if not tokens(title) and not tokens(aim):
         return []
-    candidates = access.projects_visible_to(user).filter(trust=trust)
+    candidates = visible_projects(user).filter(trust=trust)
     if exclude_id:
         candidates = candidates.exclude(pk=exclude_id)
     scored = []
@@ -239,95 +248,3 @@ def similar_projects(user, *, trust, title: str, aim: str = "", exclude_id=None)
         project.similarity = round(score, 2)
         result.append(project)
     return result
-
-
-# ---- progress score suggestion -------------------------------------------------------------
-
-
-@dataclass
-class Suggestion:
-    score: Decimal
-    reasons: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return PROGRESS_LABELS[self.score]
-
-
-def _cycle_count(project: Project) -> int:
-    """PDSA cycles logged for the project."""
-    from pdsa.models import Cycle  # pdsa builds on projects: imported here, not at the top
-
-    return Cycle.objects.filter(change_idea__project=project).count()
-
-
-def _improving_measures(project: Project) -> int:
-    from reports.models import MeasureSnapshot
-
-    return MeasureSnapshot.objects.filter(
-        measure__project=project, variation_icon__startswith="improvement"
-    ).count()
-
-
-def suggest_progress_score(project: Project) -> Suggestion:
-    """A score the evidence supports, with the reasons in plain English.
-
-    Never above 4.0: sustained and outstanding results (4.5, 5.0) are for the team to judge.
-    A constant handful of queries: team, drivers, change ideas, cycles, measures with data,
-    improving measures.
-    """
-    from projects.models import ChangeIdea, DataPoint, Driver
-
-    score = Decimal("0.5")
-    reasons = []
-    cache = getattr(project, "_prefetched_objects_cache", {})
-    has_team = bool(cache["team"]) if "team" in cache else project.team.exists()
-    if project.aim and project.lead_id and (has_team or project.coach_id):
-        score = Decimal("1.0")
-        reasons.append("The charter has an aim, a lead and a team.")
-    else:
-        reasons.append("The charter is not complete yet: it needs an aim, a lead and a team.")
-        return Suggestion(score, reasons)
-
-    drivers = Driver.objects.filter(project=project).exists()
-    ideas = ChangeIdea.objects.filter(project=project).exists()
-    if drivers or ideas:
-        score = Decimal("1.5")
-        reasons.append("Planning has begun: the driver diagram has drivers or change ideas.")
-
-    cycles = _cycle_count(project)
-    measured = (
-        DataPoint.objects.filter(measure__project=project)
-        .values("measure_id")
-        .distinct()
-        .count()
-    )
-    if cycles:
-        reasons.append(
-            f"{cycles} PDSA cycle{'s have' if cycles != 1 else ' has'} been logged."
-        )
-    if measured:
-        reasons.append(
-            f"{measured} measure{'s have' if measured != 1 else ' has'} data."
-        )
-    # Data on a measure is activity (2.0); a logged PDSA cycle is a change being tested
-    # (2.5). Improvement needs a signal on a measure, below.
-    if measured:
-        score = Decimal("2.0")
-    if cycles:
-        score = Decimal("2.5")
-
-    improving = _improving_measures(project)
-    if improving:
-        score = Decimal("3.0")
-        if improving >= 3:
-            score = Decimal("4.0")
-        elif improving == 2:
-            score = Decimal("3.5")
-        reasons.append(
-            f"{improving} measure{'s show' if improving != 1 else ' shows'} special cause "
-            "variation in the direction of improvement."
-        )
-    elif measured:
-        reasons.append("No measure shows a signal of improvement yet.")
-    return Suggestion(score, reasons)

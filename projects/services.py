@@ -5,23 +5,33 @@ Every function is keyword-only with an explicit actor (`by`), checks `organisati
 `full_clean()` and writes in one transaction. Validation problems raise Django's
 `ValidationError` with a message per field, so forms and the API show them the same way.
 
-Measures, drivers and data points are written by `projects.measure_services` (ADR 0001).
+Drivers and change ideas (the driver diagram) are written here too; measures and data
+points by `measures.services`.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.models import move, next_position, save_validated
+from core.screening import NHS_NUMBER_MESSAGE, screen_text
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust
-from pdsa.screening import NHS_NUMBER_MESSAGE, screen_text
-from projects.models import PROGRESS_LABELS, ProgressScore, Project, TeamMember
+from projects.models import (
+    PROGRESS_LABELS,
+    ChangeIdea,
+    Driver,
+    ProgressScore,
+    Project,
+    TeamMember,
+)
 
 Status = Project.Status
 
@@ -53,7 +63,7 @@ def _check_fields(fields: dict) -> None:
 
 
 # Free text must not carry patient-identifiable data. One screen for the whole portal
-# (pdsa.screening): NHS numbers with a valid check digit, and dates of birth next to names.
+# (core.screening): NHS numbers with a valid check digit, and dates of birth next to names.
 FREE_TEXT_FIELDS = ("title", "problem", "aim", "scope", "strategic_theme",
                     "patient_involvement", "stopped_reason", "name", "comment")
 
@@ -245,3 +255,127 @@ def progress_score_record(
     project.progress_score = locked.progress_score
     project.progress_scored_on = locked.progress_scored_on
     return entry
+
+
+def _require(by, perm: Permission, project: Project) -> None:
+    if not access.has_permission(by, perm, project=project):
+        raise PermissionDenied
+
+
+# ---- drivers ----------------------------------------------------------------------------
+
+
+def _check_parent(project: Project, parent: Driver | None) -> None:
+    if parent is None:
+        return
+    if parent.project_id != project.pk:
+        raise ValidationError({"parent": "Choose a primary driver of this project."})
+    if parent.parent_id is not None:
+        raise ValidationError(
+            {"parent": "A secondary driver must sit under a primary driver, not another "
+                       "secondary driver."}
+        )
+
+
+@transaction.atomic
+def driver_create(*, project: Project, text: str, parent: Driver | None = None, by) -> Driver:
+    """Add a primary driver (no parent) or a secondary driver under a primary one."""
+    _require(by, Permission.PROJECT_EDIT, project)
+    _check_parent(project, parent)
+    siblings = Driver.objects.filter(project=project, parent=parent)
+    driver = Driver(project=project, parent=parent, text=(text or "").strip(),
+                    position=next_position(siblings))
+    return save_validated(driver, by=by)
+
+
+@transaction.atomic
+def driver_update(*, driver: Driver, text: str, by) -> Driver:
+    _require(by, Permission.PROJECT_EDIT, driver.project)
+    driver.text = (text or "").strip()
+    return save_validated(driver, by=by)
+
+
+@transaction.atomic
+def driver_move(*, driver: Driver, direction: str, by) -> Driver:
+    _require(by, Permission.PROJECT_EDIT, driver.project)
+    siblings = Driver.objects.filter(project_id=driver.project_id, parent_id=driver.parent_id)
+    move(driver, siblings, direction, by=by)
+    return driver
+
+
+@transaction.atomic
+def driver_delete(*, driver: Driver, by) -> None:
+    """Remove a driver and, for a primary driver, its secondary drivers.
+
+    Change ideas stay (they may have PDSA cycles); those left linked to no driver are shown
+    as "not linked" on the diagram until someone links them again.
+    """
+    project = driver.project
+    _require(by, Permission.PROJECT_EDIT, project)
+    ids = [driver.pk, *driver.secondary.values_list("pk", flat=True)]
+    for d in Driver.objects.filter(pk__in=ids):
+        d._history_user = by
+    driver._history_user = by
+    driver.delete()
+
+
+# ---- change ideas -------------------------------------------------------------------------
+
+
+def _check_drivers(project: Project, drivers: Sequence[Driver]) -> None:
+    if not drivers:
+        raise ValidationError(
+            {"drivers": "Choose at least one secondary driver this change idea acts on."}
+        )
+    for d in drivers:
+        if d.project_id != project.pk or d.parent_id is None:
+            raise ValidationError(
+                {"drivers": "Choose secondary drivers from this project's driver diagram."}
+            )
+
+
+@transaction.atomic
+def change_idea_create(
+    *, project: Project, text: str, drivers: Sequence[Driver], by
+) -> ChangeIdea:
+    _require(by, Permission.PROJECT_EDIT, project)
+    drivers = list(drivers)
+    _check_drivers(project, drivers)
+    idea = ChangeIdea(project=project, text=(text or "").strip(),
+                      position=next_position(ChangeIdea.objects.filter(project=project)))
+    save_validated(idea, by=by)
+    idea.drivers.set(drivers)
+    return idea
+
+
+@transaction.atomic
+def change_idea_update(
+    *, change_idea: ChangeIdea, by, text: str | None = None,
+    drivers: Sequence[Driver] | None = None,
+) -> ChangeIdea:
+    project = change_idea.project
+    _require(by, Permission.PROJECT_EDIT, project)
+    if text is not None:
+        change_idea.text = text.strip()
+    if drivers is not None:
+        drivers = list(drivers)
+        _check_drivers(project, drivers)
+    save_validated(change_idea, by=by)
+    if drivers is not None:
+        change_idea.drivers.set(drivers)
+    return change_idea
+
+
+@transaction.atomic
+def change_idea_move(*, change_idea: ChangeIdea, direction: str, by) -> ChangeIdea:
+    _require(by, Permission.PROJECT_EDIT, change_idea.project)
+    move(change_idea, ChangeIdea.objects.filter(project_id=change_idea.project_id),
+         direction, by=by)
+    return change_idea
+
+
+@transaction.atomic
+def change_idea_delete(*, change_idea: ChangeIdea, by) -> None:
+    _require(by, Permission.PROJECT_EDIT, change_idea.project)
+    change_idea._history_user = by
+    change_idea.delete()

@@ -1,4 +1,4 @@
-"""The Celery app. Tasks are thin wrappers around services; see reports/tasks.py."""
+"""The Celery app. Tasks are thin wrappers around services; see each app's tasks.py."""
 
 import os
 

@@ -53,11 +53,15 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # Our apps, bottom layer first (docs/adr/0002-one-way-layers.md).
+    "core",
     "organisations",
     "projects",
+    "measures",
     "pdsa",
     "collaboratives",
     "reports",
+    "qi_portal",  # the roof: the seed_demo command
 ]
 
 MIDDLEWARE = [
@@ -223,7 +227,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "organisations.models.Unit.Kind",
-        "MeasureKindEnum": "projects.models.Measure.Kind",
+        "MeasureKindEnum": "measures.models.Measure.Kind",
         "ProjectStatusEnum": "projects.models.Project.Status",
     },
 }
@@ -248,7 +252,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic schedule lives here, in one place.
 CELERY_BEAT_SCHEDULE = {
     "reconcile-dirty-measures": {
-        "task": "reports.tasks.reconcile",
+        "task": "measures.tasks.reconcile",
         "schedule": timedelta(minutes=5),
     },
     "nightly-national-rebuild": {

@@ -3,32 +3,38 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import routers
 
+from collaboratives import api as collaboratives_api
+from measures import api as measures_api
+from measures import urls as measures_urls
 from organisations import api as organisations_api
 from organisations import views as organisations_views
+from pdsa import api as pdsa_api
 from pdsa import urls as pdsa_urls
+from projects import api as projects_api
+from projects import urls as projects_urls
+from reports import api as reports_api
+from reports import urls as reports_urls
 
 router = routers.DefaultRouter()
 router.register("trusts", organisations_api.TrustViewSet, basename="trust")
 router.register("units", organisations_api.UnitViewSet, basename="unit")
-
 # Each app adds its endpoints to the one router, so /api/v1/ lists everything.
-API_MODULES = (
-    "projects.api",
-    "projects.measure_api",
-    "pdsa.api",
-    "collaboratives.api",
-    "reports.api",
+for api in (projects_api, measures_api, pdsa_api, collaboratives_api, reports_api):
+    api.register(router)
+
+# /projects/…: one "projects" namespace from three layers. The register and the driver
+# diagram (projects), the measure pages (measures), and the pages that combine layers:
+# the project page, the measure page and the progress score (reports).
+project_pages = (
+    projects_urls.urlpatterns + measures_urls.urlpatterns + reports_urls.project_urlpatterns,
+    "projects",
 )
-for module_name in API_MODULES:
-    module = __import__(module_name, fromlist=["register"])
-    if hasattr(module, "register"):
-        module.register(router)
 
 urlpatterns = [
     path("", organisations_views.home, name="home"),
     path("healthz", organisations_views.healthz, name="healthz"),
     path("accounts/", include("organisations.urls")),
-    path("projects/", include("projects.urls")),
+    path("projects/", include(project_pages)),
     # /projects/<id>/pdsa/… — the PDSA timeline and new-cycle pages of a project.
     path("projects/", include((pdsa_urls.project_urlpatterns, "pdsa_project"))),
     path("pdsa/", include("pdsa.urls")),

@@ -10,3 +10,10 @@ urlpatterns = [
     path("trusts/<str:ods_code>/units/<int:unit_id>/", views.unit, name="unit"),
     path("national/", views.national, name="national"),
 ]
+
+# Mounted in the "projects" namespace under /projects/ by qi_portal/urls.py.
+project_urlpatterns = [
+    path("<int:pk>/", views.project_detail, name="detail"),
+    path("<int:pk>/progress/", views.project_progress, name="progress"),
+    path("<int:pk>/measures/<int:mid>/", views.measure_detail, name="measure_detail"),
+]

@@ -1,16 +1,40 @@
-"""Board-to-ward and national pages. Read-only; each reads a constant number of queries."""
+"""Board-to-ward pages, from the trust down to a project and a measure, and the national
+view. Each reads a constant number of queries.
 
+The project page, the measure page and the progress-score page combine layers (charter and
+driver diagram from projects, measures and their snapshots, PDSA cycles), so they are
+assembled here from each app's context builder and section template, by plain imports.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
 
+from core.views import add_errors
+from measures import views as measure_views
+from measures.models import MeasureSnapshot
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust, Unit
-from reports.models import MeasureSnapshot
+from pdsa import views as pdsa_views
+from pdsa.models import Cycle
+from pdsa.selectors import markers_for_measures, quality_summary
+from projects import forms as project_forms
+from projects import selectors as project_selectors
+from projects import services as project_services
+from projects.views import charter
+from projects.views import diagram as diagram_views
+from projects.views.common import crumbs
+from reports import selectors
 from reports.spc.icons import VARIATION_TITLES, assurance_icon_svg, variation_icon_svg
 
 STALE_DAYS = 60
@@ -56,14 +80,7 @@ def trusts(request):
 def _dashboard(request, trust, unit=None) -> dict:
     """What the board reads for a trust, or for one unit's subtree: precomputed snapshots
     and aggregates only, a constant number of queries whatever the size."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from pdsa.models import Cycle
-    from pdsa.selectors import quality_summary
-
-    visible = access.projects_visible_to(request.user).filter(trust=trust)
+    visible = project_selectors.visible_projects(request.user).filter(trust=trust)
     units_qs = Unit.objects.filter(trust=trust)
     if unit is not None:
         visible = visible.filter(unit__path__startswith=unit.path)
@@ -182,4 +199,64 @@ def national(request):
         request,
         "reports/national.html",
         {"trusts": qs, "crumbs": [("Home", "/"), ("National view", None)]},
+    )
+
+
+# ---- the project and its measures: the bottom of the drill-down --------------------------
+
+
+@login_required
+@require_GET
+def project_detail(request, pk):
+    """The project page: charter, driver diagram, measures and PDSA cycles."""
+    project = project_selectors.project_for_page(request.user, pk)
+    context = {
+        **charter.page_context(request, project),
+        **diagram_views.project_section(request, project),
+        **measure_views.project_section(request, project),
+        **pdsa_views.project_page_context(request, project),
+        "suggestion": selectors.suggest_progress_score(project),
+    }
+    return render(request, "reports/project.html", context)
+
+
+@login_required
+def measure_detail(request, pk, mid):
+    """A measure's SPC chart, reading and data, with its linked PDSA cycles marked."""
+    measure = measure_views.measure_for(request, pk, mid)
+    markers = markers_for_measures([measure.pk])[measure.pk]  # one query
+    context = measure_views.detail_context(request, measure, pdsa_markers=markers)
+    return render(request, "measures/detail.html", context)
+
+
+@login_required
+def project_progress(request, pk):
+    """Record a progress score, beside the score the evidence suggests (needs measures and
+    PDSA cycles, so the page lives here, not in projects)."""
+    project = project_selectors.project_for_page(request.user, pk)
+    access.check(request.user, Permission.PROJECT_EDIT, project=project)
+    suggestion = selectors.suggest_progress_score(project)
+    # The suggestion is shown, not preselected: the team decides the score.
+    form = project_forms.ProgressScoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project_services.progress_score_record(
+                by=request.user, project=project, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Progress score recorded.")
+            return redirect(project)
+    return render(
+        request,
+        "projects/progress.html",
+        {
+            "form": form,
+            "project": project,
+            "suggestion": suggestion,
+            "crumbs": crumbs(
+                (project.title, project.get_absolute_url()), ("Record a progress score", None)
+            ),
+        },
     )

@@ -69,7 +69,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 # ---- projects ---------------------------------------------------------------------------
-from projects.models import ChangeIdea, DataPoint, Driver, Measure, Project, TeamMember  # noqa: E402
+from measures.models import DataPoint, Measure  # noqa: E402
+from projects.models import ChangeIdea, Driver, Project, TeamMember  # noqa: E402
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):

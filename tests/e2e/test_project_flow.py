@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from measures.models import DataPoint
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import serious_axe_violations
 
@@ -82,7 +83,6 @@ def test_register_build_measure_upload_and_see_chart(
     # The chart is drawn by Plotly, with the reading and the icons.
     page.locator(".app-chart .main-svg").first.wait_for()
     assert "special cause" in page.content().lower()
-    from projects.models import DataPoint
 
     assert DataPoint.objects.filter(measure__name="Falls per 1,000 bed days").count() == 24
     assert serious_axe_violations(page) == []

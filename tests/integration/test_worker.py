@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from django.db import connection, transaction
 
-from projects.models import Measure
-from reports import services
-from reports.models import MeasureSnapshot
+from measures import services
+from measures.models import Measure, MeasureSnapshot
+from measures.tasks import reconcile
 from reports.tasks import ping
 from tests.factories import DataPointFactory, MeasureFactory
 
@@ -56,7 +56,6 @@ def test_reconcile_on_the_worker_clears_missed_marks(live_worker):
 
     # A mark left behind as if the broker had been down when the data was written.
     Measure.objects.filter(pk=measure.pk).update(dirty_since=timezone.now())
-    from reports.tasks import reconcile
 
     assert reconcile.delay().get(timeout=60) >= 1
     assert Measure.objects.get(pk=measure.pk).dirty_since is None

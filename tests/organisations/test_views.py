@@ -2,6 +2,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from measures import snapshots
+from measures.models import Measure
 from organisations.models import Trust
 from tests.conftest import PASSWORD
 
@@ -210,8 +212,6 @@ def test_static_assets_are_vendored(client, db):
 def test_trust_page_shows_each_measures_spc_icons(client, alice, trust_a, ward_a):
     from datetime import date
 
-    from projects.models import Measure
-    from reports import services
     from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory
 
     project = ProjectFactory(trust=trust_a, unit=ward_a, title="Fewer falls on Ward 7")
@@ -219,7 +219,7 @@ def test_trust_page_shows_each_measures_spc_icons(client, alice, trust_a, ward_a
                              direction=Measure.Direction.DECREASE)
     for i, v in enumerate([8, 9, 7, 8, 9, 8, 7, 9, 8, 8, 9, 7, 5, 5, 4, 5, 5, 4, 5, 4]):
         DataPointFactory(measure=measure, period=date(2024 + i // 12, i % 12 + 1, 1), value=v)
-    services.measure_refresh(measure_id=measure.pk)
+    snapshots.measure_refresh(measure_id=measure.pk)
     html = sign_in(client, alice).get(f"/trusts/{trust_a.ods_code}/").content.decode()
     assert "Falls per 1,000 bed days" in html
     assert "1 measure showing special cause improvement" in html
@@ -244,7 +244,6 @@ def test_trust_page_counts_pdsa_cycle_quality(client, alice, trust_a):
 def test_unit_dashboard_drills_down_to_the_subtree(client, bob, trust_a, ward_a):
     from datetime import date
 
-    from reports import services
     from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory, UnitFactory
 
     surgery = UnitFactory(trust=trust_a, name="Surgery", kind="division")
@@ -254,7 +253,7 @@ def test_unit_dashboard_drills_down_to_the_subtree(client, bob, trust_a, ward_a)
         measure = MeasureFactory(project=project, name=name)
         for i in range(3):
             DataPointFactory(measure=measure, period=date(2025, i + 1, 1), value=4 + i)
-        services.measure_refresh(measure_id=measure.pk)
+        snapshots.measure_refresh(measure_id=measure.pk)
     sign_in(client, bob)
     medicine = ward_a.parent
     trust_html = client.get(f"/trusts/{trust_a.ods_code}/").content.decode()

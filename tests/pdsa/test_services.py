@@ -3,9 +3,9 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from core.screening import NHS_NUMBER_MESSAGE
 from pdsa import services
 from pdsa.models import Cycle
-from pdsa.screening import NHS_NUMBER_MESSAGE
 from tests.factories import ChangeIdeaFactory, MeasureFactory
 
 

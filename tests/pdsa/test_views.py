@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from pdsa import services
 from pdsa.models import Cycle
+from pdsa.views import project_page_context
 from tests.factories import ChangeIdeaFactory, MeasureFactory, ProjectFactory
 from tests.pdsa.conftest import sign_in
 
@@ -388,7 +389,6 @@ def test_my_cycles_query_count_is_constant(client, alice, idea, n, django_assert
 
 
 def test_project_page_context(rf, alice, bob, charlie, project, idea, make_cycle):
-    from pdsa.views import project_page_context
 
     make_cycle(idea, measures=[MeasureFactory(project=project)])
     project.visibility = project.Visibility.TEAM
@@ -408,7 +408,6 @@ def test_project_page_context(rf, alice, bob, charlie, project, idea, make_cycle
 def test_project_section_template_renders(rf, alice, project, cycle):
     from django.template.loader import render_to_string
 
-    from pdsa.views import project_page_context
 
     request = rf.get("/")
     request.user = alice

@@ -2,14 +2,16 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
+from measures import views as measure_views
+from measures.models import MeasureSnapshot
 from projects import diagram as dd
-from projects import measure_services as services
-from projects.measure_views import project_page_context
+from projects import services
 from projects.models import ChangeIdea, Driver
-from reports.models import MeasureSnapshot
+from projects.views import diagram as diagram_views
 from tests.factories import (
     ChangeIdeaFactory,
     DataPointFactory,
@@ -233,7 +235,10 @@ def test_change_idea_edit_requires_a_driver(client, project, tree, alice):
 def _page_context(project, user):
     request = RequestFactory().get("/")
     request.user = user
-    return project_page_context(request, project)
+    return {
+        **diagram_views.project_section(request, project),
+        **measure_views.project_section(request, project),
+    }
 
 
 def _big_project(project, n_measures):
@@ -258,20 +263,16 @@ def test_project_page_context_costs_constant_queries(project, alice, n,
     # the user's memberships (role map); team membership for PROJECT_EDIT and DATA_ENTER.
     with django_assert_max_num_queries(7):
         ctx = _page_context(project, alice)
-        html = __import__("django.template.loader", fromlist=["x"]).render_to_string(
-            "projects/_measure_section.html", ctx)
-        html += __import__("django.template.loader", fromlist=["x"]).render_to_string(
-            "projects/_diagram_section.html", ctx)
-    assert ctx["diagram_section"] and ctx["measure_section"]
+        html = render_to_string("measures/_project_section.html", ctx)
+        html += render_to_string("projects/_diagram_section.html", ctx)
+    assert ctx["diagram"].counts["primary"] == 3
     assert len(ctx["measure_rows"]) == n
     assert "Common cause variation" in html and "app-sparkline" in html
 
 
 def test_sections_offer_next_steps_to_editors_only(project, alice, bob):
-    from django.template.loader import render_to_string
-
-    editor = render_to_string("projects/_measure_section.html", _page_context(project, alice))
+    editor = render_to_string("measures/_project_section.html", _page_context(project, alice))
     editor += render_to_string("projects/_diagram_section.html", _page_context(project, alice))
     assert "Add a measure" in editor and "Build the driver diagram" in editor
-    reader = render_to_string("projects/_measure_section.html", _page_context(project, bob))
+    reader = render_to_string("measures/_project_section.html", _page_context(project, bob))
     assert "Add a measure" not in reader

@@ -7,16 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import views
 from projects.models import Project
 from tests.factories import ProjectFactory, TeamMemberFactory, UnitFactory
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture(autouse=True)
-def _only_this_slice(monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SECTIONS", [])
 
 
 def sign_in(client, user):

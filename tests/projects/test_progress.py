@@ -9,8 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import selectors, services, views
+from measures.models import MeasureSnapshot
+from pdsa import services as pdsa_services
+from projects import selectors, services
 from projects.models import Project
+from projects.views import charter as views
+from reports import selectors as report_selectors
 from tests.factories import (
     ChangeIdeaFactory,
     DataPointFactory,
@@ -22,11 +26,6 @@ from tests.factories import (
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture(autouse=True)
-def _only_this_slice(monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SECTIONS", [])
 
 
 @pytest.fixture
@@ -150,53 +149,49 @@ def test_step_chart_geometry():
 
 def test_suggestion_starts_at_intent_without_a_team(trust_a):
     p = ProjectFactory(trust=trust_a)
-    suggestion = selectors.suggest_progress_score(p)
+    suggestion = report_selectors.suggest_progress_score(p)
     assert suggestion.score == Decimal("0.5")
     assert "not complete" in suggestion.reasons[0]
 
 
 def test_suggestion_climbs_with_the_evidence(trust_a, django_assert_max_num_queries):
-    from reports.models import MeasureSnapshot
 
     p = ProjectFactory(trust=trust_a)
     TeamMemberFactory(project=p)
-    assert selectors.suggest_progress_score(p).score == Decimal("1.0")
+    assert report_selectors.suggest_progress_score(p).score == Decimal("1.0")
     DriverFactory(project=p)
     ChangeIdeaFactory(project=p)
-    assert selectors.suggest_progress_score(p).score == Decimal("1.5")
+    assert report_selectors.suggest_progress_score(p).score == Decimal("1.5")
     m1 = MeasureFactory(project=p)
     DataPointFactory(measure=m1)
-    suggestion = selectors.suggest_progress_score(p)
+    suggestion = report_selectors.suggest_progress_score(p)
     assert suggestion.score == Decimal("2.0")
     assert "1 measure has data." in suggestion.reasons
     MeasureSnapshot.objects.create(measure=m1, variation_icon="improvement_low")
-    assert selectors.suggest_progress_score(p).score == Decimal("3.0")
+    assert report_selectors.suggest_progress_score(p).score == Decimal("3.0")
     for _ in range(2):
         m = MeasureFactory(project=p)
         MeasureSnapshot.objects.create(measure=m, variation_icon="improvement_high")
     # team, drivers, change ideas, cycles (if the pdsa app has them), measures with data,
     # improving measures
     with django_assert_max_num_queries(6):
-        suggestion = selectors.suggest_progress_score(p)
+        suggestion = report_selectors.suggest_progress_score(p)
     assert suggestion.score == Decimal("4.0")
     assert "3 measures show special cause variation" in " ".join(suggestion.reasons)
 
 
-def test_suggestion_counts_pdsa_cycles_when_the_app_has_them(trust_a, monkeypatch):
-    p = ProjectFactory(trust=trust_a)
+def test_suggestion_counts_pdsa_cycles(trust_a, alice):
+    p = ProjectFactory(trust=trust_a, lead=alice)
     TeamMemberFactory(project=p)
-    monkeypatch.setattr(selectors, "_cycle_count", lambda project: 3)
-    suggestion = selectors.suggest_progress_score(p)
+    idea = ChangeIdeaFactory(project=p)
+    for n in range(3):
+        pdsa_services.cycle_create(change_idea=idea, by=alice, objective=f"Test {n}",
+                                   prediction="Falls will halve")
+    suggestion = report_selectors.suggest_progress_score(p)
     assert suggestion.score == Decimal("2.5")  # changes are being tested
     assert "3 PDSA cycles have been logged." in suggestion.reasons
     m = MeasureFactory(project=p)
     DataPointFactory(measure=m)
-    suggestion = selectors.suggest_progress_score(p)
+    suggestion = report_selectors.suggest_progress_score(p)
     assert suggestion.score == Decimal("2.5")
     assert "No measure shows a signal of improvement yet." in suggestion.reasons
-
-
-def test_cycle_count_is_defensive(db):
-    # Whatever state the pdsa app is in, counting cycles never raises.
-    p = Project(pk=999_999)
-    assert isinstance(selectors._cycle_count(p), int)

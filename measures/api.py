@@ -1,0 +1,278 @@
+"""REST API for measures and data points.
+
+Reads are scoped with `organisations.access.projects_visible_to` (an outsider's object is
+simply not there: 404); writes go through measures.services, which ask `has_permission`
+(a member without the right gets 403). Data rows are checked by
+measures.imports.validate_rows, the same rules as the grid and uploads; a bad row answers
+400 with every problem as {"row", "column", "message"} and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from measures import services
+from measures.imports import MAX_ROWS, RowsInvalid
+from measures.models import DataPoint, Measure
+from organisations.access import Permission
+from projects import selectors as project_selectors
+from projects.api import ServiceWrites, visible_project
+
+
+def _visible_projects(request):
+    return project_selectors.visible_projects(request.user)
+
+
+class RowsRejected(APIException):
+    """400 listing every bad row as {"row": int|None, "column": str|None, "message": str}.
+
+    Not a ValidationError: that would turn the row numbers into strings.
+    """
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, errors):
+        self.detail = {"errors": [e.as_dict() for e in errors]}
+
+
+def _rows_errors(exc: RowsInvalid) -> APIException:
+    return RowsRejected(exc.errors)
+
+
+class _Write(ServiceWrites):
+    """Service errors become 400s; rejected data rows keep their row numbers."""
+
+    def _call(self, fn, **kwargs):
+        try:
+            return super()._call(fn, **kwargs)
+        except RowsInvalid as exc:
+            raise _rows_errors(exc) from exc
+
+
+# ---- measures -------------------------------------------------------------------------------
+
+
+class MeasureSerializer(serializers.ModelSerializer):
+    variation_icon = serializers.SerializerMethodField()
+    assurance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Measure
+        fields = ["id", "project", "name", "kind", "definition", "unit_label", "frequency",
+                  "chart", "direction", "target", "driver", "position", "variation_icon",
+                  "assurance"]
+        read_only_fields = ["position", "variation_icon", "assurance"]
+
+    def _snap(self, obj):
+        try:
+            return obj.snapshot
+        except Measure.snapshot.RelatedObjectDoesNotExist:
+            return None
+
+    def get_variation_icon(self, obj) -> str:
+        snap = self._snap(obj)
+        return snap.variation_icon if snap else ""
+
+    def get_assurance(self, obj) -> str:
+        snap = self._snap(obj)
+        return snap.assurance if snap else ""
+
+
+class MeasureUpdateSerializer(MeasureSerializer):
+    class Meta(MeasureSerializer.Meta):
+        read_only_fields = ["project", "position", "variation_icon", "assurance"]
+
+
+class DataRowSerializer(serializers.Serializer):
+    """One data point as sent to the API. Values are checked by the shared data rules."""
+
+    period = serializers.CharField(help_text="YYYY-MM-DD, the start of the period.")
+    value = serializers.FloatField(required=False, allow_null=True)
+    numerator = serializers.FloatField(required=False, allow_null=True)
+    denominator = serializers.FloatField(required=False, allow_null=True)
+    annotation = serializers.CharField(required=False, allow_blank=True, max_length=400)
+    rebaseline = serializers.BooleanField(required=False, default=False)
+
+
+BulkRequest = inline_serializer("DataPointBulkRequest", fields={
+    "points": DataRowSerializer(many=True),
+})
+BulkResponse = inline_serializer("DataPointBulkResponse", fields={
+    "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
+})
+RowErrors = inline_serializer("DataRowErrors", fields={
+    "errors": inline_serializer("DataRowError", many=True, fields={
+        "row": serializers.IntegerField(allow_null=True),
+        "column": serializers.CharField(allow_null=True),
+        "message": serializers.CharField(),
+    }),
+})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Measures of the projects you can see",
+                       description="Filter with ?project=<id>, ?kind=, ?chart=."),
+    update=extend_schema(request=MeasureUpdateSerializer),
+    partial_update=extend_schema(request=MeasureUpdateSerializer),
+)
+class MeasureViewSet(_Write, viewsets.ModelViewSet):
+    serializer_class = MeasureSerializer
+    filterset_fields = ["project", "kind", "chart"]
+
+    def get_queryset(self):
+        return (
+            Measure.objects.filter(project__in=_visible_projects(self.request))
+            .select_related("snapshot", "project").order_by("project_id", "position", "id")
+        )
+
+    def create(self, request, *args, **kwargs):
+        s = MeasureSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        project = visible_project(request, data.pop("project").pk, Permission.PROJECT_EDIT)
+        measure = self._call(services.measure_create, project=project, by=request.user, **data)
+        return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        measure = self.get_object()
+        s = MeasureUpdateSerializer(measure, data=request.data,
+                                    partial=kwargs.get("partial", False))
+        s.is_valid(raise_exception=True)
+        fresh = Measure.objects.get(pk=measure.pk)
+        measure = self._call(services.measure_update, measure=fresh, by=request.user,
+                             **s.validated_data)
+        return Response(MeasureSerializer(measure).data)
+
+    def destroy(self, request, *args, **kwargs):
+        self._call(services.measure_delete, measure=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        responses={200: inline_serializer("MeasureSPC", fields={
+            "n_points": serializers.IntegerField(),
+            "latest_period": serializers.DateField(allow_null=True),
+            "variation_icon": serializers.CharField(),
+            "assurance": serializers.CharField(),
+            "computed_at": serializers.DateTimeField(allow_null=True),
+            "stale": serializers.BooleanField(),
+            "result": serializers.JSONField(),
+        })},
+        summary="The measure's latest SPC reading (precomputed)",
+        description="Centre line, limits, point types and icons from the last rebuild. "
+                    "`stale` is true while a rebuild after a data change is pending.",
+    )
+    @action(detail=True, methods=["get"])
+    def spc(self, request, pk=None):
+        measure = self.get_object()
+        snap = MeasureSerializer()._snap(measure)
+        return Response({
+            "n_points": snap.n_points if snap else 0,
+            "latest_period": snap.latest_period if snap else None,
+            "variation_icon": snap.variation_icon if snap else "",
+            "assurance": snap.assurance if snap else "",
+            "computed_at": snap.computed_at if snap else None,
+            "stale": measure.dirty_since is not None or snap is None,
+            "result": snap.result if snap else {},
+        })
+
+    @extend_schema(
+        request=BulkRequest,
+        responses={200: BulkResponse, 400: RowErrors},
+        summary="Add or update many data points at once (all or nothing)",
+        description=(
+            f"Up to {MAX_ROWS:,} points. A period the measure already has is updated; others "
+            "are added. Any invalid point → 400 listing every problem by row (1-based "
+            "position in `points`) and column; nothing is saved. Same rules as file uploads."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="data-points", url_name="bulk-data-points")
+    def bulk_data_points(self, request, pk=None):
+        measure = self.get_object()
+        points = request.data.get("points") if isinstance(request.data, dict) else None
+        if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+            raise ValidationError({"points": "Send a list of data points."})
+        if len(points) > MAX_ROWS:
+            raise ValidationError({"points": f"Send at most {MAX_ROWS:,} points at a time."})
+        rows = [{"row": i, **p} for i, p in enumerate(points, start=1)]
+        summary = self._call(services.data_points_merge, measure=measure, rows=rows,
+                             by=request.user)
+        return Response({"created": summary.created, "updated": summary.updated})
+
+
+# ---- data points --------------------------------------------------------------------------
+
+
+class DataPointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DataPoint
+        fields = ["id", "measure", "period", "value", "numerator", "denominator",
+                  "annotation", "rebaseline"]
+
+
+class DataPointCreateSerializer(DataRowSerializer):
+    measure = serializers.PrimaryKeyRelatedField(queryset=Measure.objects.all())
+
+
+class DataPointUpdateSerializer(DataRowSerializer):
+    period = serializers.CharField(required=False)
+    rebaseline = serializers.BooleanField(required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Data points of the measures you can see",
+                       description="Filter with ?measure=<id> or ?project=<id>."),
+    create=extend_schema(request=DataPointCreateSerializer,
+                         responses={201: DataPointSerializer, 400: RowErrors}),
+    update=extend_schema(request=DataPointUpdateSerializer,
+                         responses={200: DataPointSerializer, 400: RowErrors}),
+    partial_update=extend_schema(request=DataPointUpdateSerializer,
+                                 responses={200: DataPointSerializer, 400: RowErrors}),
+)
+class DataPointViewSet(_Write, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                       mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = DataPointSerializer
+    filterset_fields = ["measure"]
+
+    def get_queryset(self):
+        qs = DataPoint.objects.filter(
+            measure__project__in=_visible_projects(self.request)
+        ).order_by("measure_id", "period")
+        project = self.request.query_params.get("project")
+        if project:
+            if not project.isdigit():
+                raise ValidationError({"project": "Give a project id (a whole number)."})
+            qs = qs.filter(measure__project_id=int(project))
+        return qs
+
+    def create(self, request, *args, **kwargs):
+        s = DataPointCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        measure = data.pop("measure")
+        visible_project(request, measure.project_id, Permission.DATA_ENTER)
+        point = self._call(services.data_point_create, measure=measure, by=request.user,
+                           **data)
+        return Response(DataPointSerializer(point).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        point = self.get_object()
+        s = DataPointUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        s.is_valid(raise_exception=True)
+        point = self._call(services.data_point_update, point=point, by=request.user,
+                           **s.validated_data)
+        return Response(DataPointSerializer(point).data)
+
+    def destroy(self, request, *args, **kwargs):
+        self._call(services.data_point_delete, point=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def register(router):
+    router.register("measures", MeasureViewSet, basename="measure")
+    router.register("data-points", DataPointViewSet, basename="data-point")

@@ -1,0 +1,106 @@
+"""Measures of a project, their dated data points and each measure's SPC snapshot.
+
+Writes go through services.py; `Measure.dirty_since` is the outbox the snapshot rebuild
+reads (services.py, snapshots.py, tasks.py)."""
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from projects.models import Driver, Project
+
+
+class Measure(models.Model):
+    class Kind(models.TextChoices):
+        OUTCOME = "outcome", "Outcome"
+        PROCESS = "process", "Process"
+        BALANCING = "balancing", "Balancing"
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+
+    class Chart(models.TextChoices):
+        RUN = "run", "Run chart"
+        XMR = "xmr", "XmR chart (individuals)"
+        P = "p", "P chart (proportion)"
+        U = "u", "U chart (rate)"
+        C = "c", "C chart (count)"
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", "Higher is better"
+        DECREASE = "decrease", "Lower is better"
+        NEUTRAL = "neutral", "Neither"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="measures")
+    driver = models.ForeignKey(
+        Driver, on_delete=models.SET_NULL, null=True, blank=True, related_name="measures"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    definition = models.TextField("operational definition")
+    unit_label = models.CharField(
+        "unit", max_length=50, blank=True, help_text="For example: falls per 1,000 bed days, %."
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    chart = models.CharField(max_length=4, choices=Chart.choices, default=Chart.XMR)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    target = models.FloatField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    # The database is the outbox: set on every data change, cleared by the SPC rebuild.
+    dirty_since = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def uses_ratio(self):
+        return self.chart in (self.Chart.P, self.Chart.U)
+
+
+class DataPoint(models.Model):
+    """One dated observation: a value, or a numerator and denominator (P and U charts)."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="points")
+    period = models.DateField(help_text="The start of the period (day, week, month, quarter).")
+    value = models.FloatField(null=True, blank=True)
+    numerator = models.FloatField(null=True, blank=True)
+    denominator = models.FloatField(null=True, blank=True)
+    annotation = models.CharField(max_length=200, blank=True)
+    rebaseline = models.BooleanField(
+        default=False, help_text="Start a new phase of limits from this point."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "period"], name="datapoint_unique_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.measure} {self.period:%Y-%m-%d}"
+
+
+class MeasureSnapshot(models.Model):
+    """The latest SPC reading of one measure, rebuilt by `measures.tasks.refresh_measure`."""
+
+    measure = models.OneToOneField(
+        "Measure", on_delete=models.CASCADE, related_name="snapshot"
+    )
+    n_points = models.PositiveIntegerField(default=0)
+    latest_period = models.DateField(null=True, blank=True)
+    variation_icon = models.CharField(max_length=20, blank=True)
+    assurance = models.CharField(max_length=20, blank=True)
+    result = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Snapshot of {self.measure_id}"

@@ -1,0 +1,295 @@
+"""Writes for measures and data points.
+
+Every function is keyword-only, takes the actor as `by=`, asks `organisations.access`,
+validates with `full_clean()` (data rows with `measures.imports.validate_rows`, the one
+copy of the data rules), writes in one transaction, records history and marks the measure
+dirty so its SPC snapshot is rebuilt on commit (`measure_mark_dirty`, below).
+
+The database is the outbox: a data write sets `Measure.dirty_since` in its own transaction
+and asks for a rebuild on commit. If the broker is down the write still succeeds; the
+periodic `measures.tasks.reconcile` task finds the dirty mark later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import next_position, save_validated
+from measures import imports, tasks
+from measures.imports import RowError, RowsInvalid
+from measures.models import DataPoint, Measure
+from organisations import access
+from organisations.access import Permission
+from projects.models import Project
+
+log = logging.getLogger(__name__)
+
+
+def _require(by, perm: Permission, project: Project) -> None:
+    if not access.has_permission(by, perm, project=project):
+        raise PermissionDenied
+
+
+# ---- measures ----------------------------------------------------------------------------
+
+MEASURE_FIELDS = (
+    "name", "kind", "definition", "unit_label", "frequency", "chart", "direction", "target",
+    "driver",
+)
+
+
+def _check_measure(measure: Measure) -> None:
+    if measure.driver_id is not None and measure.driver.project_id != measure.project_id:
+        raise ValidationError({"driver": "Choose a driver from this project's diagram."})
+
+
+@transaction.atomic
+def measure_create(*, project: Project, by, **fields) -> Measure:
+    _require(by, Permission.PROJECT_EDIT, project)
+    unknown = set(fields) - set(MEASURE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown measure fields: {sorted(unknown)}")
+    measure = Measure(project=project, **fields)
+    measure.position = next_position(Measure.objects.filter(project=project))
+    _check_measure(measure)
+    save_validated(measure, by=by)
+    measure_mark_dirty(measure_id=measure.pk)  # an empty snapshot, so lists show "no data"
+    return measure
+
+
+@transaction.atomic
+def measure_update(*, measure: Measure, by, **fields) -> Measure:
+    """Change a measure's settings. Changing how data is entered is refused once it has data.
+
+    A measure with points cannot switch between a value chart (run, XmR, C) and a ratio
+    chart (P, U), or change frequency: the points would no longer fit.
+    """
+    _require(by, Permission.PROJECT_EDIT, measure.project)
+    unknown = set(fields) - set(MEASURE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown measure fields: {sorted(unknown)}")
+    before_ratio, before_freq, before_chart = measure.uses_ratio, measure.frequency, measure.chart
+    for name, value in fields.items():
+        setattr(measure, name, value)
+    if measure.points.exists():
+        if measure.uses_ratio != before_ratio:
+            raise ValidationError({"chart": "This measure already has data entered as "
+                                            + ("numerator and denominator" if before_ratio
+                                               else "single values")
+                                            + ". Choose a chart that uses the same kind of "
+                                              "data, or make a new measure."})
+        if measure.frequency != before_freq:
+            raise ValidationError({"frequency": "This measure already has data. Make a new "
+                                                "measure to record it at another frequency."})
+        if measure.chart == "c" and before_chart != "c":
+            clean, errors = imports.validate_rows(
+                measure, [_row_of(p) for p in measure.points.all()],
+                weekday=imports.reference_weekday(measure))
+            if errors:
+                raise ValidationError({"chart": "A C chart needs whole, non-negative counts; "
+                                                "some of this measure's values are not."})
+    _check_measure(measure)
+    save_validated(measure, by=by)
+    measure_mark_dirty(measure_id=measure.pk)
+    return measure
+
+
+@transaction.atomic
+def measure_delete(*, measure: Measure, by) -> None:
+    _require(by, Permission.PROJECT_EDIT, measure.project)
+    measure._history_user = by
+    measure.delete()
+
+
+# ---- data points ---------------------------------------------------------------------------
+
+
+@dataclass
+class SaveSummary:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    def __str__(self):
+        parts = []
+        for n, word in ((self.created, "added"), (self.updated, "updated"),
+                        (self.deleted, "removed")):
+            if n:
+                parts.append(f"{n} point{'s' if n != 1 else ''} {word}")
+        return ", ".join(parts) or "No changes"
+
+
+def _row_of(point: DataPoint) -> dict:
+    return {
+        "row": point.period.isoformat(),
+        "period": point.period,
+        "value": point.value,
+        "numerator": point.numerator,
+        "denominator": point.denominator,
+        "annotation": point.annotation,
+        "rebaseline": point.rebaseline,
+    }
+
+
+def _validate(measure: Measure, rows, *, exclude_ids: Iterable[int] = ()):
+    clean, errors = imports.validate_rows(
+        measure, rows, weekday=imports.reference_weekday(measure, exclude_ids=exclude_ids)
+    )
+    if errors:
+        raise RowsInvalid(errors)
+    return clean
+
+
+def _apply(measure: Measure, clean, existing: dict, by, summary: SaveSummary) -> None:
+    for row in clean:
+        point = existing.get(row.period)
+        if point is None:
+            point = DataPoint(measure=measure, period=row.period, **row.fields())
+            save_validated(point, by=by, exclude=["measure"])
+            summary.created += 1
+            continue
+        changed = False
+        for name, value in row.fields().items():
+            if getattr(point, name) != value:
+                setattr(point, name, value)
+                changed = True
+        if changed:
+            save_validated(point, by=by, exclude=["measure"])
+            summary.updated += 1
+
+
+@transaction.atomic
+def data_points_merge(*, measure: Measure, rows: Sequence[Mapping], by) -> SaveSummary:
+    """Add or update points from rows (upload, API bulk). All or nothing.
+
+    A period already in the database is updated; other existing points are left alone.
+    Raises RowsInvalid (nothing saved) when any row breaks a rule.
+    """
+    _require(by, Permission.DATA_ENTER, measure.project)
+    clean = _validate(measure, rows)
+    existing = {
+        p.period: p
+        for p in measure.points.select_for_update().filter(period__in=[r.period for r in clean])
+    }
+    summary = SaveSummary()
+    _apply(measure, clean, existing, by, summary)
+    if summary.created or summary.updated:
+        measure_mark_dirty(measure_id=measure.pk)
+    return summary
+
+
+@transaction.atomic
+def data_points_replace(
+    *, measure: Measure, rows: Sequence[Mapping], delete_ids: Iterable[int] = (), by
+) -> SaveSummary:
+    """Save the data-entry grid. All or nothing.
+
+    `rows` are the grid's rows; a row with the ``id`` of an existing point edits that point
+    (its date may change), a row without one adds a point. `delete_ids` are removed.
+    """
+    _require(by, Permission.DATA_ENTER, measure.project)
+    delete_ids = set(delete_ids)
+    current = {p.pk: p for p in measure.points.select_for_update()}
+    edited = {}  # row number -> existing point
+    for i, row in enumerate(rows, start=1):
+        pid = row.get("id")
+        if pid in (None, ""):
+            continue
+        if pid not in current or pid in delete_ids:
+            raise RowsInvalid([RowError(None, None, "Someone else changed this measure's "
+                                                    "data. Reload the page and try again.")])
+        edited[row.get("row", i)] = current[pid]
+    if delete_ids - set(current):
+        raise RowsInvalid([RowError(None, None, "Someone else changed this measure's data. "
+                                                "Reload the page and try again.")])
+    gone = delete_ids | {p.pk for p in edited.values()}
+    clean = _validate(measure, rows, exclude_ids=gone)
+    untouched = {p.period for pk, p in current.items() if pk not in gone}
+    clashes = [
+        RowError(r.row, "period", f"{r.period:%Y-%m-%d} already has a point: change that "
+                                  "row instead")
+        for r in clean if r.period in untouched
+    ]
+    if clashes:
+        raise RowsInvalid(clashes)
+    summary = SaveSummary()
+    # A point whose date changes is removed and added again, so that two rows may swap
+    # dates without breaking the one-point-per-period constraint midway.
+    moved = [r for r in clean if r.row in edited and edited[r.row].period != r.period]
+    for point in [current[pk] for pk in delete_ids] + [edited[r.row] for r in moved]:
+        point._history_user = by
+        point.delete()
+    summary.deleted += len(delete_ids)
+    in_place = {r.period: edited[r.row] for r in clean if r.row in edited and r not in moved}
+    _apply(measure, [r for r in clean if r not in moved], in_place, by, summary)
+    for r in moved:
+        point = DataPoint(measure=measure, period=r.period, **r.fields())
+        save_validated(point, by=by, exclude=["measure"])
+        summary.updated += 1
+    if summary.created or summary.updated or summary.deleted:
+        measure_mark_dirty(measure_id=measure.pk)
+    return summary
+
+
+@transaction.atomic
+def data_point_create(*, measure: Measure, by, **fields) -> DataPoint:
+    _require(by, Permission.DATA_ENTER, measure.project)
+    clean = _validate(measure, [{"row": 1, **fields}])[0]
+    if measure.points.filter(period=clean.period).exists():
+        raise RowsInvalid([RowError(1, "period", f"{clean.period:%Y-%m-%d} already has a "
+                                                 "point: update that one instead")])
+    point = DataPoint(measure=measure, period=clean.period, **clean.fields())
+    save_validated(point, by=by, exclude=["measure"])
+    measure_mark_dirty(measure_id=measure.pk)
+    return point
+
+
+@transaction.atomic
+def data_point_update(*, point: DataPoint, by, **fields) -> DataPoint:
+    measure = point.measure
+    _require(by, Permission.DATA_ENTER, measure.project)
+    row = {**_row_of(point), "row": 1, **fields}
+    clean = _validate(measure, [row], exclude_ids=[point.pk])[0]
+    if measure.points.filter(period=clean.period).exclude(pk=point.pk).exists():
+        raise RowsInvalid([RowError(1, "period", f"{clean.period:%Y-%m-%d} already has a "
+                                                 "point")])
+    point.period = clean.period
+    for name, value in clean.fields().items():
+        setattr(point, name, value)
+    save_validated(point, by=by, exclude=["measure"])
+    measure_mark_dirty(measure_id=measure.pk)
+    return point
+
+
+@transaction.atomic
+def data_point_delete(*, point: DataPoint, by) -> None:
+    measure = point.measure
+    _require(by, Permission.DATA_ENTER, measure.project)
+    point._history_user = by
+    point.delete()
+    measure_mark_dirty(measure_id=measure.pk)
+
+
+# ---- SPC snapshots ------------------------------------------------------------------------
+
+
+def measure_mark_dirty(*, measure_id: int) -> None:
+    """Call inside the write's transaction, after changing a measure's data or settings."""
+    Measure.objects.filter(pk=measure_id, dirty_since__isnull=True).update(
+        dirty_since=timezone.now()
+    )
+    transaction.on_commit(lambda: _enqueue_refresh(measure_id))
+
+
+def _enqueue_refresh(measure_id: int) -> None:
+    try:
+        tasks.refresh_measure.delay(measure_id)
+    except Exception:  # noqa: BLE001 — broker down: the dirty mark stays, reconcile retries
+        log.warning("Could not enqueue refresh of measure %s; reconcile will pick it up",
+                    measure_id)

@@ -1,0 +1,66 @@
+"""Each measure's SPC snapshot: compute the reading from its points and store it.
+
+The measure page computes live from the points (`measure_spc_result`); dashboards and lists
+read the stored `MeasureSnapshot`, rebuilt by `measures.tasks.refresh_measure` after every
+data change (services mark the measure dirty and enqueue it on commit).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from measures.models import Measure, MeasureSnapshot
+from reports import spc
+
+
+def measure_spc_result(measure, points=None):
+    """The SPC result for a measure's data, by its chart type (pure computation)."""
+    if points is None:
+        points = list(measure.points.order_by("period"))
+    rebase = tuple(i for i, p in enumerate(points) if p.rebaseline and i > 0)
+    improvement = measure.direction
+    if measure.chart == "p":
+        return spc.p_chart(
+            [p.numerator for p in points], [p.denominator for p in points],
+            parts_at=rebase, improvement=improvement, target=measure.target,
+        )
+    if measure.chart == "u":
+        return spc.u_chart(
+            [p.numerator for p in points], [p.denominator for p in points],
+            parts_at=rebase, improvement=improvement, target=measure.target,
+        )
+    values = [p.value for p in points]
+    if measure.chart == "c":
+        return spc.c_chart(
+            values, parts_at=rebase, improvement=improvement, target=measure.target
+        )
+    if measure.chart == "run":
+        return spc.run_chart(values, parts_at=rebase, improvement=improvement)
+    return spc.xmr(values, improvement=improvement, target=measure.target, rebase_at=rebase)
+
+
+@transaction.atomic
+def measure_refresh(*, measure_id: int) -> bool:
+    """Recompute and store a measure's snapshot; clear its dirty mark. Idempotent.
+
+    Returns False when there was nothing to do (the measure is gone).
+    """
+    measure = Measure.objects.select_for_update().filter(pk=measure_id).first()
+    if measure is None:
+        return False
+    dirty_since = measure.dirty_since
+    points = list(measure.points.order_by("period"))
+    result = measure_spc_result(measure, points) if points else None
+    MeasureSnapshot.objects.update_or_create(
+        measure=measure,
+        defaults={
+            "n_points": len(points),
+            "variation_icon": result.variation_icon if result else "",
+            "assurance": (result.assurance or "") if result else "",
+            "result": result.to_dict() if result else {},
+            "latest_period": points[-1].period if points else None,
+        },
+    )
+    # Clear the mark only if no newer write arrived while we computed (conditional update).
+    Measure.objects.filter(pk=measure_id, dirty_since=dirty_since).update(dirty_since=None)
+    return True

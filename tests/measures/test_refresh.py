@@ -1,0 +1,80 @@
+"""The outbox: data writes mark measures dirty; a rebuild stores a snapshot and clears it."""
+
+from datetime import date
+
+import pytest
+from django.db import transaction
+
+from measures import services, snapshots, tasks
+from measures.models import Measure, MeasureSnapshot
+from tests.factories import DataPointFactory, MeasureFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _points(measure, values):
+    for i, v in enumerate(values):
+        DataPointFactory(measure=measure, period=date(2024 + i // 12, i % 12 + 1, 1), value=v)
+
+
+def test_mark_dirty_rebuilds_on_commit_in_eager_mode():
+    measure = MeasureFactory(direction=Measure.Direction.INCREASE, target=50)
+    with transaction.atomic():
+        _points(measure, [10, 12, 11, 13, 12, 11, 12, 30, 31, 32, 33, 34, 35, 36])
+        services.measure_mark_dirty(measure_id=measure.pk)
+    snapshot = MeasureSnapshot.objects.get(measure=measure)
+    assert snapshot.n_points == 14
+    assert snapshot.variation_icon.startswith("improvement")
+    assert Measure.objects.get(pk=measure.pk).dirty_since is None
+
+
+def test_broker_failure_keeps_the_write_and_the_mark(monkeypatch):
+    measure = MeasureFactory()
+
+    def broker_down(*args, **kwargs):
+        from kombu.exceptions import OperationalError
+
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.refresh_measure, "delay", broker_down)
+    with transaction.atomic():
+        _points(measure, [1, 2, 3])
+        services.measure_mark_dirty(measure_id=measure.pk)
+    assert measure.points.count() == 3
+    assert Measure.objects.get(pk=measure.pk).dirty_since is not None
+    assert not MeasureSnapshot.objects.filter(measure=measure).exists()
+    # The periodic reconcile picks it up.
+    assert tasks.reconcile() == 1
+    assert Measure.objects.get(pk=measure.pk).dirty_since is None
+    assert MeasureSnapshot.objects.get(measure=measure).n_points == 3
+
+
+def test_refresh_is_idempotent_and_quiet_for_a_deleted_measure():
+    measure = MeasureFactory()
+    _points(measure, [4, 5, 6])
+    assert snapshots.measure_refresh(measure_id=measure.pk)
+    assert snapshots.measure_refresh(measure_id=measure.pk)
+    assert MeasureSnapshot.objects.filter(measure=measure).count() == 1
+    pk = measure.pk
+    measure.delete()
+    assert snapshots.measure_refresh(measure_id=pk) is False
+
+
+def test_a_write_during_the_rebuild_keeps_the_mark():
+    measure = MeasureFactory()
+    _points(measure, [4, 5, 6])
+    from django.utils import timezone
+
+    Measure.objects.filter(pk=measure.pk).update(dirty_since=timezone.now())
+    original = snapshots.measure_spc_result
+
+    def newer_write_arrives(m, points=None):
+        Measure.objects.filter(pk=m.pk).update(dirty_since=timezone.now())
+        return original(m, points)
+
+    snapshots.measure_spc_result = newer_write_arrives
+    try:
+        snapshots.measure_refresh(measure_id=measure.pk)
+    finally:
+        snapshots.measure_spc_result = original
+    assert Measure.objects.get(pk=measure.pk).dirty_since is not None
