@@ -2,6 +2,7 @@
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -157,8 +158,6 @@ class Unit(models.Model):
         return self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.parent_id and self.trust_id and self.parent.trust_id != self.trust_id:
             raise ValidationError({"parent": "The parent unit must belong to the same trust."})
         if self.pk and self.parent_id:

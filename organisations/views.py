@@ -1,5 +1,7 @@
 """Home, accounts and health. Thin: parse, ask a selector/access, render."""
 
+import redis
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -84,13 +86,9 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 def _broker_status() -> str:
-    from django.conf import settings
-
     if not settings.REDIS_URL:
         return "eager"
     try:
-        import redis
-
         client = redis.Redis.from_url(
             settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
         )

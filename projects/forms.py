@@ -16,6 +16,7 @@ from organisations.access import Permission
 from organisations.models import Membership, Trust, Unit, User
 from projects import selectors
 from projects.models import PROGRESS_SCALE, Driver, Project, TeamMember
+from projects.services import CHARTER_FIELDS
 
 
 class NHSFormMixin:
@@ -179,8 +180,6 @@ class ProjectForm(NHSFormMixin, forms.ModelForm):
         self._styled()
 
     def charter_fields(self) -> dict:
-        from projects.services import CHARTER_FIELDS
-
         return {k: v for k, v in self.cleaned_data.items() if k in CHARTER_FIELDS}
 
 

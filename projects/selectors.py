@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from organisations import access
@@ -141,8 +142,6 @@ def themes_visible_to(user) -> list[str]:
 
 def project_for_page(user, pk: int) -> Project:
     """One project with its people, team and scores; 404 for anyone who may not see it."""
-    from django.shortcuts import get_object_or_404
-
     qs = with_stale(
         Project.objects.select_related(
             "trust", "unit", "lead", "sponsor", "coach", "created_by"
