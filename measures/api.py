@@ -121,6 +121,8 @@ RowErrors = inline_serializer("DataRowErrors", fields={
     partial_update=extend_schema(request=MeasureUpdateSerializer),
 )
 class MeasureViewSet(_Write, viewsets.ModelViewSet):
+    """Measures of the projects you can see, with the icons of their latest SPC reading."""
+
     serializer_class = MeasureSerializer
     filterset_fields = ["project", "kind", "chart"]
 
@@ -236,6 +238,9 @@ class DataPointUpdateSerializer(DataRowSerializer):
 class DataPointViewSet(_Write, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        mixins.CreateModelMixin, mixins.UpdateModelMixin,
                        mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Dated data points of the measures you can see. Writes follow the same rules as the
+    data grid and uploads."""
+
     serializer_class = DataPointSerializer
     filterset_fields = ["measure"]
 

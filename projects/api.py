@@ -343,6 +343,8 @@ class DriverUpdateSerializer(serializers.Serializer):
     destroy=extend_schema(summary="Remove a driver (and a primary driver's secondaries)"),
 )
 class DriverViewSet(ServiceWrites, viewsets.ModelViewSet):
+    """Primary and secondary drivers of the driver diagrams of projects you can see."""
+
     serializer_class = DriverSerializer
     filterset_fields = ["project", "parent"]
 
@@ -403,6 +405,8 @@ class ChangeIdeaUpdateSerializer(serializers.Serializer):
     partial_update=extend_schema(request=ChangeIdeaUpdateSerializer),
 )
 class ChangeIdeaViewSet(ServiceWrites, viewsets.ModelViewSet):
+    """Change ideas of the projects you can see; each acts on at least one secondary driver."""
+
     serializer_class = ChangeIdeaSerializer
     filterset_fields = ["project"]
 
