@@ -169,7 +169,7 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
                     "`stale` is true while a rebuild after a data change is pending.",
     )
     @action(detail=True, methods=["get"])
-    def spc(self, request, pk=None):
+    def spc(self, request, pk=None, format=None):
         measure = self.get_object()
         snap = MeasureSerializer()._snap(measure)
         return Response({
@@ -193,7 +193,7 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
         ),
     )
     @action(detail=True, methods=["post"], url_path="data-points", url_name="bulk-data-points")
-    def bulk_data_points(self, request, pk=None):
+    def bulk_data_points(self, request, pk=None, format=None):
         measure = self.get_object()
         points = request.data.get("points") if isinstance(request.data, dict) else None
         if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):

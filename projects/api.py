@@ -230,7 +230,7 @@ class ProjectViewSet(
     @extend_schema(request=TransitionSerializer, responses=ProjectSerializer,
                    summary="Change the status (only a QI lead approves)")
     @action(detail=True, methods=["post"])
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, format=None):
         project = self.get_object()
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -244,7 +244,7 @@ class ProjectViewSet(
                    responses={201: TeamMemberSerializer},
                    summary="Add a trust user, or a named patient/carer partner")
     @action(detail=True, methods=["get", "post"])
-    def team(self, request, pk=None):
+    def team(self, request, pk=None, format=None):
         project = self.get_object()
         if request.method == "POST":
             data = TeamMemberInputSerializer(data=request.data)
@@ -258,7 +258,7 @@ class ProjectViewSet(
 
     @extend_schema(responses={204: None}, summary="Remove a team member")
     @action(detail=True, methods=["delete"], url_path=r"team/(?P<member_id>[0-9]+)")
-    def team_remove(self, request, pk=None, member_id=None):
+    def team_remove(self, request, pk=None, member_id=None, format=None):
         project = self.get_object()
         member = get_object_or_404(TeamMember, pk=member_id, project=project)
         _service(services.team_member_remove, by=request.user, member=member)
@@ -270,7 +270,7 @@ class ProjectViewSet(
                    responses={201: ProgressScoreSerializer},
                    summary="Record an IHI progress score (0.5–5.0) with a date")
     @action(detail=True, methods=["get", "post"])
-    def progress(self, request, pk=None):
+    def progress(self, request, pk=None, format=None):
         project = self.get_object()
         if request.method == "POST":
             data = ProgressScoreInputSerializer(data=request.data)

@@ -110,7 +110,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection reuse
 else:
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default must bear a few people at once: WAL lets reads run beside a
+    # write, writers wait (busy timeout) instead of failing, and IMMEDIATE transactions take
+    # the write lock up front, so two writers never deadlock into "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -213,7 +220,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Per signed-in user and per anonymous address; a throttled client gets 429 with
+    # Retry-After. Counted in each process's memory: approximate across processes, and no
+    # new way to fail when Redis is down.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_ANON_RATE", default="60/min"),
+        "user": env.str("API_USER_RATE", default="1200/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "QI Portal API",
@@ -238,15 +255,31 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
+# At-least-once: tasks are idempotent, so a result is never needed (ping opts back in for
+# the health checks); a request never waits on the result store.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
+# A worker killed mid-task (OOM, kill -9) puts the task back instead of acknowledging it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A dead broker costs a write at most about a second, not a stalled request: the data and
+# the dirty mark are committed already and reconcile sends the work later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # Redelivery of an unacknowledged task after a worker dies: longer than the longest
+    # task (national_rebuild, 3,600 s), or a slow task would run twice at once.
+    "visibility_timeout": 2 * 3600,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic schedule lives here, in one place.

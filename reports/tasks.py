@@ -6,7 +6,7 @@ from measures import snapshots
 from measures.models import Measure
 
 
-@shared_task(name="reports.tasks.ping", time_limit=10, soft_time_limit=8)
+@shared_task(name="reports.tasks.ping", time_limit=10, soft_time_limit=8, ignore_result=False)
 def ping() -> str:
     """A no-op that proves a worker is consuming (used by the integration tests)."""
     return "pong"

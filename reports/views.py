@@ -62,8 +62,11 @@ def _project_counts(qs):
 def trusts(request):
     """Trusts whose dashboard the user may read."""
     ids = access.trust_ids_with(request.user, Permission.TRUST_DASHBOARD_VIEW)
+    # Count only the projects this person may see (the same scope as the lists): counting
+    # team-only projects would reveal that they exist.
+    visible = project_selectors.visible_projects(request.user).values("pk")
     qs = Trust.objects.select_related("region").annotate(
-        project_count=Count("projects", distinct=True)
+        project_count=Count("projects", filter=Q(projects__in=visible), distinct=True)
     )
     if ids is not None:
         qs = qs.filter(pk__in=ids)
@@ -183,13 +186,15 @@ def national(request):
     """Every trust by region, with its project counts. National analysts only."""
     if not access.has_permission(request.user, Permission.NATIONAL_VIEW):
         raise Http404
+    visible = project_selectors.visible_projects(request.user).values("pk")
     qs = (
         Trust.objects.select_related("region")
         .annotate(
-            project_count=Count("projects", distinct=True),
+            project_count=Count("projects", filter=Q(projects__in=visible), distinct=True),
             active_count=Count(
                 "projects",
-                filter=Q(projects__status__in=["approved", "active", "sustaining"]),
+                filter=Q(projects__in=visible)
+                & Q(projects__status__in=["approved", "active", "sustaining"]),
                 distinct=True,
             ),
         )

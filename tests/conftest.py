@@ -40,6 +40,15 @@ def _tasks_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # API throttles count in the cache; ids repeat between tests, so start each one clean.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a user; tests make hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

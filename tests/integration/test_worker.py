@@ -57,6 +57,6 @@ def test_reconcile_on_the_worker_clears_missed_marks(live_worker):
     # A mark left behind as if the broker had been down when the data was written.
     Measure.objects.filter(pk=measure.pk).update(dirty_since=timezone.now())
 
-    assert reconcile.delay().get(timeout=60) >= 1
-    assert Measure.objects.get(pk=measure.pk).dirty_since is None
+    reconcile.delay()  # results are not stored (CELERY_TASK_IGNORE_RESULT): watch the data
+    assert _wait_for(lambda: Measure.objects.get(pk=measure.pk).dirty_since is None)
     assert MeasureSnapshot.objects.get(measure=measure).n_points == 1
