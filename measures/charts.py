@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -24,7 +25,7 @@ from reports.spc.icons import (
     assurance_icon_svg,
     variation_icon_svg,
 )
-from reports.spc.reading import describe, format_number
+from reports.spc.reading import describe, format_number, rare_event_summary
 from reports.spc.result import SPCResult
 
 COLOURS = {
@@ -152,7 +153,7 @@ def spc_figure(
             y=cy,
             mode="lines",
             hoverinfo="skip",
-            name="Median" if result.chart == "run" else "Mean",
+            name="Median" if result.chart in ("run", "g") else "Mean",
             line={"color": CENTRE, "width": 1.5},
         )
     )
@@ -171,7 +172,8 @@ def spc_figure(
         )
 
     hover = [
-        f"{html.escape(str(xs[p.index]))}: {format_number(_scale(p.value, f), unit)}"
+        f"{html.escape(str(xs[p.index]))}: "
+        f"{html.escape(format_number(_scale(p.value, f), unit))}"
         + (f"<br>{_TYPE_LABELS[p.point_type]}: {_RULE_LABELS[p.rule]}" if p.special_cause else "")
         for p in pts
     ]
@@ -261,7 +263,8 @@ def spc_figure(
         showlegend=True,
         legend={"orientation": "h", "y": -0.15},
         margin={"l": 60, "r": 20, "t": (60 if title else 30) + (36 if pdsa else 0), "b": 60},
-        yaxis={"title": {"text": y_title if y_title is not None else unit}},
+        # Plotly renders a subset of HTML in text: every text from users is escaped.
+        yaxis={"title": {"text": html.escape(y_title if y_title is not None else unit)}},
         meta={"description": describe(result, unit=unit if not percent else "")},
     )
     return fig
@@ -376,6 +379,9 @@ def fmt_value(measure, v):
     return format_number(v, "")
 
 
+_EVENT_UNITS = {"g": "cases between events", "t": "days between events"}
+
+
 def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:
     """The SPC chart, icons, reading and table for one measure's points.
 
@@ -387,19 +393,32 @@ def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:
 
     if not points:
         return {"has_chart": False}
+    event_dates = [p.period for p in points]
     try:
         result = snapshots.measure_spc_result(measure, points)
     except ValueError as exc:
-        return {"has_chart": False, "chart_error": str(exc)}
+        summary = rare_event_summary(event_dates, timezone.localdate()) if measure.by_event \
+            else ""
+        return {"has_chart": False, "chart_error": str(exc), "event_summary": summary}
+    event_summary = ""
+    if measure.by_event:
+        # A gap still open (since the last event) is no point on the chart yet: the sentence
+        # says when it is already longer than the T chart's upper limit.
+        latest_upper = result.points[-1].upper if result.points else None
+        event_summary = rare_event_summary(
+            event_dates, timezone.localdate(),
+            upper_limit=latest_upper if measure.chart == "t" else None,
+        )
+    points = snapshots.plotted_points(measure, points)
     periods = [p.period for p in points]
     iso = [d.isoformat() for d in periods]
     percent = measure.chart == "p"
-    unit = "" if percent else measure.unit_label
+    unit = "" if percent else (measure.unit_label or _EVENT_UNITS.get(measure.chart, ""))
     markers = [m for m in pdsa_markers if m["date"]]
     fig = spc_figure(
         result, x=iso, title=measure.name, unit=unit, percent=percent,
         pdsa=[(m["date"].isoformat(), m["label"]) for m in markers],
-        y_title=("%" if percent else measure.unit_label),
+        y_title=("%" if percent else unit),
         target=(measure.target if measure.target is not None else None),
         annotations=[(p.period.isoformat(), p.annotation) for p in points if p.annotation],
         height=400,
@@ -425,6 +444,7 @@ def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:
     last_phase = result.phases[-1]
     return {
         "has_chart": True,
+        "event_summary": event_summary,
         "result": result,
         "figure": figure,
         "reading": reading,

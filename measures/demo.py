@@ -65,6 +65,20 @@ def _falls_rate(rng):
     return rows
 
 
+def _falls_with_harm(rng):
+    """Event dates (a T chart): a fall with harm every few weeks, then rarer after the huddle."""
+    rows, day = [], END - dt.timedelta(days=900)
+    while True:
+        day += dt.timedelta(days=max(1, round(rng.expovariate(1 / (21 if day < dt.date(
+            2025, 6, 1) else 55)))))
+        if day > END:
+            return rows
+        row = {"period": day}
+        if not rows:
+            row["annotation"] = "Falls with harm recorded from Datix (moderate harm or worse)"
+        rows.append(row)
+
+
 def _risk_assessment(rng):
     rows = []
     for i, d in enumerate(_months(30)):
@@ -212,6 +226,12 @@ DEMO = {
                 definition="Mean length of stay in days of patients discharged from Ward 7 "
                            "in the month, from the patient administration system."),
              _length_of_stay),
+            ("Days between falls with harm", dict(
+                kind="outcome", chart="t", frequency="event", direction="increase",
+                unit_label="days",
+                definition="Each fall on Ward 7 with moderate harm or worse, by the date it "
+                           "happened (Datix); the chart shows the days between them."),
+             _falls_with_harm),
         ],
     ),
     "Sepsis: antibiotics within one hour in the Emergency Department": (
@@ -365,7 +385,7 @@ def seed(context) -> dict:
         for k, (name, fields, series) in enumerate(measure_specs):
             measure = Measure.objects.filter(project=project, name=name).first()
             if measure is None:
-                fields = dict(fields, frequency="monthly")
+                fields = {"frequency": "monthly", **fields}
                 driver_text = fields.pop("driver", None)
                 fields["driver"] = secondary.get(driver_text) if driver_text else None
                 measure = services.measure_create(project=project, name=name, by=by, **fields)

@@ -23,6 +23,11 @@ CHART_HINTS = {
          "falls per 1,000 bed days, entered as falls and bed days in thousands).",
     "c": "For a count of events when the opportunity stays about the same each period (for "
          "example incidents of restraint each month on one ward).",
+    "g": "For rare events, counted in cases between them: enter each event's date and how "
+         "many cases (for example operations) there were since the previous one. Choose "
+         "“Each event” as the frequency.",
+    "t": "For rare events, as time between them: enter only the date of each event (for "
+         "example each fall with harm). Choose “Each event” as the frequency.",
 }
 
 

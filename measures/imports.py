@@ -29,6 +29,13 @@ from dataclasses import dataclass, field
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
+# An .xlsx is a zip: a small file can inflate to gigabytes of XML. 2,000 rows of a measure
+# are well under 1 MB unpacked; refuse anything that unpacks past this before parsing it.
+MAX_XLSX_INFLATED_BYTES = 8 * 1024 * 1024
+MAX_COLUMNS = 30
+# A cell that starts like a formula becomes live in a spreadsheet (=HYPERLINK(...)):
+# exports write such text so that it stays text, and imports read it back unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ANNOTATION_MAX = 200
 UPLOAD_EXTENSIONS = (".csv", ".xlsx")
 
@@ -95,17 +102,24 @@ class RowsInvalid(Exception):
 
 def columns_for(measure) -> list[str]:
     """The template's columns for a measure, in order."""
-    middle = ["numerator", "denominator"] if measure.uses_ratio else ["value"]
-    return ["period", *middle, "annotation", "rebaseline"]
+    return ["period", *_value_columns(measure), "annotation", "rebaseline"]
 
 
 def required_columns(measure) -> list[str]:
-    return ["period", "numerator", "denominator"] if measure.uses_ratio else ["period", "value"]
+    return ["period", *_value_columns(measure)]
+
+
+def _value_columns(measure) -> list[str]:
+    if measure.uses_ratio:
+        return ["numerator", "denominator"]
+    return ["value"] if measure.needs_value else []  # a T chart needs only the dates
 
 
 def frequency_rule(measure, reference_weekday: int | None = None) -> str:
     """The period rule in plain English, for hints and error messages."""
     freq = measure.frequency
+    if freq == "event":
+        return "the date of the event, for example 2026-04-17 (one row for each event)"
     if freq == "monthly":
         return "the 1st of the month, for example 2026-04-01"
     if freq == "quarterly":
@@ -238,6 +252,10 @@ def validate_rows(
                 problem = period_error(measure, period, weekday)
                 if problem:
                     err("period", f"The period {problem}")
+                elif period in seen and measure.by_event:
+                    err("period", f"{period:%Y-%m-%d} appears more than once (also row "
+                                  f"{seen[period]}): record one event a day, and note any "
+                                  "other in the annotation")
                 elif period in seen:
                     err("period", f"{period:%Y-%m-%d} appears more than once (also row "
                                   f"{seen[period]}): give each period once")
@@ -268,18 +286,21 @@ def validate_rows(
                 err("denominator", "The denominator must be a whole number")
             elif chart == "p" and numerator is not None and numerator > denominator:
                 err("numerator", "The numerator cannot be larger than the denominator")
-        else:
+        elif measure.needs_value:
             value, e = _number(raw.get("value"))
             if e:
                 err("value", f"The value {e}")
             elif value is None:
-                err("value", "Enter the value")
-            elif chart == "c" and value < 0:
+                err("value", "Enter the number of cases since the last event" if chart == "g"
+                    else "Enter the value")
+            elif chart in ("c", "g") and value < 0:
                 err("value", "A count cannot be negative")
-            elif chart == "c" and not value.is_integer():
+            elif chart in ("c", "g") and not value.is_integer():
                 err("value", "A count must be a whole number")
 
         annotation = _text(raw.get("annotation"))
+        if annotation[:1] == "'" and annotation[1:2] in FORMULA_STARTS:
+            annotation = annotation[1:]  # our own export's guard against formulas
         if len(annotation) > ANNOTATION_MAX:
             err("annotation", f"The annotation must be {ANNOTATION_MAX} characters or fewer")
         rebaseline = _bool(raw.get("rebaseline"))
@@ -385,9 +406,25 @@ def _parse_csv(measure, data: bytes, result: Parsed) -> Parsed:
     return _rows_from_table(measure, table, result)
 
 
+def _inflated_size(data: bytes) -> int | None:
+    """What the workbook unpacks to, from the zip directory (None: not a zip we can read)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def _parse_xlsx(measure, data: bytes, result: Parsed) -> Parsed:
     from openpyxl import load_workbook
 
+    inflated = _inflated_size(data)
+    if inflated is not None and inflated > MAX_XLSX_INFLATED_BYTES:
+        result.errors.append(RowError(None, None, "The workbook unpacks to more than "
+                                                  f"{MAX_XLSX_INFLATED_BYTES // 2**20} MB, far "
+                                                  "more than its data needs. Save only the "
+                                                  "data sheet, or upload it as CSV"))
+        return result
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
@@ -397,7 +434,7 @@ def _parse_xlsx(measure, data: bytes, result: Parsed) -> Parsed:
         return result
     try:
         sheet = workbook.worksheets[0]
-        table = sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 50)
+        table = sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 50, max_col=MAX_COLUMNS)
         _rows_from_table(measure, table, result)
         if sheet.max_row and sheet.max_row > MAX_ROWS + 50 and not result.errors:
             result.errors.append(RowError(None, None, f"The file has more than {MAX_ROWS:,} "
@@ -416,8 +453,7 @@ def _example_rows(measure) -> list[list]:
     """Existing data, so a download doubles as an export to edit and upload again."""
     rows = []
     for p in measure.points.order_by("period"):
-        middle = [_fmt(p.numerator), _fmt(p.denominator)] if measure.uses_ratio else [
-            _fmt(p.value)]
+        middle = [_fmt(getattr(p, column)) for column in _value_columns(measure)]
         rows.append([p.period.isoformat(), *middle, p.annotation,
                      "yes" if p.rebaseline else "no"])
     return rows
@@ -429,12 +465,19 @@ def _fmt(v):
     return int(v) if float(v).is_integer() else v
 
 
+def _csv_safe(cell):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(cell, str) and cell[:1] in FORMULA_STARTS:
+        return "'" + cell
+    return cell
+
+
 def template_csv(measure) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns_for(measure))
     for row in _example_rows(measure):
-        writer.writerow(row)
+        writer.writerow([_csv_safe(cell) for cell in row])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -450,6 +493,9 @@ def template_xlsx(measure) -> bytes:
         cell.font = Font(bold=True)
     for row in _example_rows(measure):
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":  # openpyxl reads "=…" text as a formula: keep it text
+                cell.data_type = "s"
     for col in ws.iter_cols(min_row=1, max_row=1):
         ws.column_dimensions[col[0].column_letter].width = 16
     ws.column_dimensions["A"].number_format = "@"
@@ -459,7 +505,10 @@ def template_xlsx(measure) -> bytes:
     if measure.uses_ratio:
         notes.append(["numerator", "The count (for example, patients who had the antibiotic)"])
         notes.append(["denominator", "The total it is out of (must be more than 0)"])
-    else:
+    elif measure.chart == "g":
+        notes.append(["value", "How many cases (for example admissions or operations) there "
+                               "were since the previous event"])
+    elif measure.needs_value:  # a T chart has no value: the days between events are its values
         notes.append(["value", f"The value for the period ({measure.unit_label or 'a number'})"])
     notes.append(["annotation", "Optional: what happened, up to 200 characters"])
     notes.append(["rebaseline", "yes to start new limits from this point, otherwise no"])

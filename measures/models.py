@@ -20,6 +20,7 @@ class Measure(models.Model):
         WEEKLY = "weekly", "Weekly"
         MONTHLY = "monthly", "Monthly"
         QUARTERLY = "quarterly", "Quarterly"
+        EVENT = "event", "Each event, by its date (G and T charts)"
 
     class Chart(models.TextChoices):
         RUN = "run", "Run chart"
@@ -27,6 +28,8 @@ class Measure(models.Model):
         P = "p", "P chart (proportion)"
         U = "u", "U chart (rate)"
         C = "c", "C chart (count)"
+        G = "g", "G chart (cases between rare events)"
+        T = "t", "T chart (time between rare events)"
 
     class Direction(models.TextChoices):
         INCREASE = "increase", "Higher is better"
@@ -62,6 +65,16 @@ class Measure(models.Model):
     @property
     def uses_ratio(self):
         return self.chart in (self.Chart.P, self.Chart.U)
+
+    @property
+    def by_event(self):
+        """G and T charts record each rare event by its date, not a value per period."""
+        return self.chart in (self.Chart.G, self.Chart.T)
+
+    @property
+    def needs_value(self):
+        """T charts need only the event dates: the time between them is the value."""
+        return not self.uses_ratio and self.chart != self.Chart.T
 
 
 class DataPoint(models.Model):

@@ -47,6 +47,13 @@ MEASURE_FIELDS = (
 def _check_measure(measure: Measure) -> None:
     if measure.driver_id is not None and measure.driver.project_id != measure.project_id:
         raise ValidationError({"driver": "Choose a driver from this project's diagram."})
+    by_event = measure.chart in (Measure.Chart.G, Measure.Chart.T)
+    if by_event and measure.frequency != Measure.Frequency.EVENT:
+        raise ValidationError({"frequency": "G and T charts record each event by its date: "
+                                            "choose “Each event” as the frequency."})
+    if not by_event and measure.frequency == Measure.Frequency.EVENT:
+        raise ValidationError({"frequency": "Only G and T charts record each event by its "
+                                            "date: choose how often the data is collected."})
 
 
 @transaction.atomic
@@ -67,14 +74,16 @@ def measure_create(*, project: Project, by, **fields) -> Measure:
 def measure_update(*, measure: Measure, by, **fields) -> Measure:
     """Change a measure's settings. Changing how data is entered is refused once it has data.
 
-    A measure with points cannot switch between a value chart (run, XmR, C) and a ratio
-    chart (P, U), or change frequency: the points would no longer fit.
+    A measure with points cannot switch between a value chart (run, XmR, C, G), a ratio
+    chart (P, U) and a chart of event dates alone (T), or change frequency: the points would
+    no longer fit.
     """
     _require(by, Permission.PROJECT_EDIT, measure.project)
     unknown = set(fields) - set(MEASURE_FIELDS)
     if unknown:
         raise TypeError(f"unknown measure fields: {sorted(unknown)}")
     before_ratio, before_freq, before_chart = measure.uses_ratio, measure.frequency, measure.chart
+    before_value = measure.needs_value
     for name, value in fields.items():
         setattr(measure, name, value)
     if measure.points.exists():
@@ -84,6 +93,10 @@ def measure_update(*, measure: Measure, by, **fields) -> Measure:
                                                else "single values")
                                             + ". Choose a chart that uses the same kind of "
                                               "data, or make a new measure."})
+        if measure.needs_value != before_value:
+            raise ValidationError({"chart": "This measure already has data. A T chart uses only "
+                                            "the event dates and a G chart needs a count for "
+                                            "each event: make a new measure instead."})
         if measure.frequency != before_freq:
             raise ValidationError({"frequency": "This measure already has data. Make a new "
                                                 "measure to record it at another frequency."})

@@ -7,17 +7,33 @@ data change (services mark the measure dirty and enqueue it on commit).
 
 from __future__ import annotations
 
+import itertools
+
 from django.db import transaction
 
 from measures.models import Measure, MeasureSnapshot
 from reports import spc
 
 
+def plotted_points(measure, points):
+    """The data points the chart draws, one for each point of the SPC result.
+
+    A T chart draws the time between events, so its first event starts the clock and is not
+    drawn; every other chart draws every point.
+    """
+    return list(points[1:]) if measure.chart == "t" else list(points)
+
+
+def _days_between(points) -> list[float]:
+    return [float((b.period - a.period).days) for a, b in itertools.pairwise(points)]
+
+
 def measure_spc_result(measure, points=None):
     """The SPC result for a measure's data, by its chart type (pure computation)."""
     if points is None:
         points = list(measure.points.order_by("period"))
-    rebase = tuple(i for i, p in enumerate(points) if p.rebaseline and i > 0)
+    drawn = plotted_points(measure, points)
+    rebase = tuple(i for i, p in enumerate(drawn) if p.rebaseline and i > 0)
     improvement = measure.direction
     if measure.chart == "p":
         return spc.p_chart(
@@ -29,7 +45,19 @@ def measure_spc_result(measure, points=None):
             [p.numerator for p in points], [p.denominator for p in points],
             parts_at=rebase, improvement=improvement, target=measure.target,
         )
+    if measure.chart == "t":
+        if not drawn:
+            raise ValueError("A T chart needs at least two events: the time between them is "
+                             "what it draws.")
+        return spc.t_chart(
+            _days_between(points), parts_at=rebase, improvement=improvement,
+            target=measure.target,
+        )
     values = [p.value for p in points]
+    if measure.chart == "g":
+        return spc.g_chart(
+            values, parts_at=rebase, improvement=improvement, target=measure.target
+        )
     if measure.chart == "c":
         return spc.c_chart(
             values, parts_at=rebase, improvement=improvement, target=measure.target
@@ -50,7 +78,10 @@ def measure_refresh(*, measure_id: int) -> bool:
         return False
     dirty_since = measure.dirty_since
     points = list(measure.points.order_by("period"))
-    result = measure_spc_result(measure, points) if points else None
+    try:
+        result = measure_spc_result(measure, points) if points else None
+    except ValueError:  # too little data for this chart (one event on a T chart): no reading
+        result = None
     MeasureSnapshot.objects.update_or_create(
         measure=measure,
         defaults={

@@ -18,7 +18,7 @@ def test_seed_builds_diagrams_measures_and_signals(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         out = measure_demo.seed({"projects": demo_projects})
-    assert len(out["measures"]) == 12 and len(out["change_ideas"]) == 18
+    assert len(out["measures"]) == 13 and len(out["change_ideas"]) == 18
     falls = out["measures"]["Inpatient falls per 1,000 occupied bed days"]
     points = list(falls.points.order_by("period"))
     assert 18 <= len(points) <= 36
@@ -27,6 +27,9 @@ def test_seed_builds_diagrams_measures_and_signals(
     assert len(result.phases) == 2
     assert any(p.special_cause for p in result.points)  # the outlier
     assert falls.snapshot.n_points == len(points)
+    harm = out["measures"]["Days between falls with harm"]  # a rare-event (T) chart
+    assert harm.chart == "t" and harm.points.count() >= 12
+    assert harm.snapshot.variation_icon != ""
     sepsis = out["measures"]["Patients with sepsis given antibiotics within one hour"]
     assert sepsis.points.first().numerator is not None
     for project in demo_projects.values():
