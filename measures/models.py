@@ -53,6 +53,9 @@ class Measure(models.Model):
     position = models.PositiveIntegerField(default=0)
     # The database is the outbox: set on every data change, cleared by the SPC rebuild.
     dirty_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the data or settings last changed; a snapshot built from older data is stale even
+    # if its dirty mark was lost (reconcile compares it with MeasureSnapshot.data_as_of).
+    data_changed_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -113,6 +116,8 @@ class MeasureSnapshot(models.Model):
     variation_icon = models.CharField(max_length=20, blank=True)
     assurance = models.CharField(max_length=20, blank=True)
     result = models.JSONField(default=dict)
+    # The measure's data_changed_at that this snapshot was computed from.
+    data_as_of = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import next_position, save_validated
@@ -150,6 +150,16 @@ def _row_of(point: DataPoint) -> dict:
     }
 
 
+def _lock(measure: Measure) -> None:
+    """Writers of one measure's data take turns: two uploads of the same new period would
+    otherwise both insert it, and one would fail on the unique period (a 500)."""
+    list(Measure.objects.select_for_update().filter(pk=measure.pk).values_list("pk"))
+
+
+CONFLICT = ("Someone else saved data for this measure at the same moment. Reload the page "
+            "to see it, then try again.")
+
+
 def _validate(measure: Measure, rows, *, exclude_ids: Iterable[int] = ()):
     clean, errors = imports.validate_rows(
         measure, rows, weekday=imports.reference_weekday(measure, exclude_ids=exclude_ids)
@@ -185,13 +195,17 @@ def data_points_merge(*, measure: Measure, rows: Sequence[Mapping], by) -> SaveS
     Raises RowsInvalid (nothing saved) when any row breaks a rule.
     """
     _require(by, Permission.DATA_ENTER, measure.project)
+    _lock(measure)
     clean = _validate(measure, rows)
     existing = {
         p.period: p
         for p in measure.points.select_for_update().filter(period__in=[r.period for r in clean])
     }
     summary = SaveSummary()
-    _apply(measure, clean, existing, by, summary)
+    try:
+        _apply(measure, clean, existing, by, summary)
+    except IntegrityError as exc:  # a writer that did not take the lock (a safety net)
+        raise RowsInvalid([RowError(None, None, CONFLICT)]) from exc
     if summary.created or summary.updated:
         measure_mark_dirty(measure_id=measure.pk)
     return summary
@@ -207,6 +221,7 @@ def data_points_replace(
     (its date may change), a row without one adds a point. `delete_ids` are removed.
     """
     _require(by, Permission.DATA_ENTER, measure.project)
+    _lock(measure)
     delete_ids = set(delete_ids)
     current = {p.pk: p for p in measure.points.select_for_update()}
     edited = {}  # row number -> existing point
@@ -253,6 +268,7 @@ def data_points_replace(
 @transaction.atomic
 def data_point_create(*, measure: Measure, by, **fields) -> DataPoint:
     _require(by, Permission.DATA_ENTER, measure.project)
+    _lock(measure)
     clean = _validate(measure, [{"row": 1, **fields}])[0]
     if measure.points.filter(period=clean.period).exists():
         raise RowsInvalid([RowError(1, "period", f"{clean.period:%Y-%m-%d} already has a "
@@ -267,6 +283,7 @@ def data_point_create(*, measure: Measure, by, **fields) -> DataPoint:
 def data_point_update(*, point: DataPoint, by, **fields) -> DataPoint:
     measure = point.measure
     _require(by, Permission.DATA_ENTER, measure.project)
+    _lock(measure)
     row = {**_row_of(point), "row": 1, **fields}
     clean = _validate(measure, [row], exclude_ids=[point.pk])[0]
     if measure.points.filter(period=clean.period).exclude(pk=point.pk).exists():
@@ -294,9 +311,9 @@ def data_point_delete(*, point: DataPoint, by) -> None:
 
 def measure_mark_dirty(*, measure_id: int) -> None:
     """Call inside the write's transaction, after changing a measure's data or settings."""
-    Measure.objects.filter(pk=measure_id, dirty_since__isnull=True).update(
-        dirty_since=timezone.now()
-    )
+    now = timezone.now()
+    Measure.objects.filter(pk=measure_id).update(data_changed_at=now)
+    Measure.objects.filter(pk=measure_id, dirty_since__isnull=True).update(dirty_since=now)
     transaction.on_commit(lambda: _enqueue_refresh(measure_id))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 from django.db import transaction
+from django.db.models import F, Q
 
 from measures.models import Measure, MeasureSnapshot
 from reports import spc
@@ -68,6 +69,22 @@ def measure_spc_result(measure, points=None):
 
 
 @transaction.atomic
+def stale_measure_ids(limit: int) -> list[int]:
+    """Measures whose snapshot does not reflect their data: marked dirty, never built, or
+    built from older data (a rebuild lost to a killed worker or a dead broker)."""
+    stale = (
+        Q(dirty_since__isnull=False)
+        | Q(snapshot__isnull=True)
+        | Q(data_changed_at__isnull=False, snapshot__data_as_of__isnull=True)
+        | Q(snapshot__data_as_of__lt=F("data_changed_at"))
+    )
+    return list(
+        Measure.objects.filter(stale).order_by(F("dirty_since").asc(nulls_last=True), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
 def measure_refresh(*, measure_id: int) -> bool:
     """Recompute and store a measure's snapshot; clear its dirty mark. Idempotent.
 
@@ -90,6 +107,7 @@ def measure_refresh(*, measure_id: int) -> bool:
             "assurance": (result.assurance or "") if result else "",
             "result": result.to_dict() if result else {},
             "latest_period": points[-1].period if points else None,
+            "data_as_of": measure.data_changed_at,
         },
     )
     # Clear the mark only if no newer write arrived while we computed (conditional update).

@@ -5,7 +5,6 @@ from django.db import DatabaseError, InterfaceError
 from kombu.exceptions import OperationalError as BrokerError
 
 from measures import snapshots
-from measures.models import Measure
 
 TRANSIENT = (DatabaseError, InterfaceError, BrokerError)
 
@@ -24,12 +23,9 @@ def refresh_measure(measure_id: int) -> bool:
 
 @shared_task(name="measures.tasks.reconcile", time_limit=600, soft_time_limit=540)
 def reconcile(limit: int = 500) -> int:
-    """Rebuild measures whose data changed but whose snapshot was not (broker was down)."""
-    ids = list(
-        Measure.objects.filter(dirty_since__isnull=False)
-        .order_by("dirty_since")
-        .values_list("pk", flat=True)[:limit]
-    )
+    """Rebuild measures whose snapshot does not reflect their data: a dirty mark left by a
+    dead broker, or a rebuild lost with a killed worker (snapshot older than the data)."""
+    ids = snapshots.stale_measure_ids(limit)
     for measure_id in ids:
         snapshots.measure_refresh(measure_id=measure_id)
     return len(ids)

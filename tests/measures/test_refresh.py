@@ -78,3 +78,31 @@ def test_a_write_during_the_rebuild_keeps_the_mark():
     finally:
         snapshots.measure_spc_result = original
     assert Measure.objects.get(pk=measure.pk).dirty_since is not None
+
+
+def test_reconcile_repairs_a_snapshot_older_than_its_data_without_a_dirty_mark():
+    # A rebuild lost with a killed worker: the data changed after the snapshot was built,
+    # and the dirty mark is gone (cleared by a rebuild that saw older data).
+    fresh, stale = MeasureFactory(), MeasureFactory()
+    for measure in (fresh, stale):
+        with transaction.atomic():
+            _points(measure, [1, 2, 3])
+            services.measure_mark_dirty(measure_id=measure.pk)
+    assert tasks.reconcile() == 0  # everything is up to date
+    DataPointFactory(measure=stale, period=date(2025, 1, 1), value=9)
+    from django.utils import timezone
+
+    Measure.objects.filter(pk=stale.pk).update(data_changed_at=timezone.now(),
+                                               dirty_since=None)
+    assert snapshots.stale_measure_ids(10) == [stale.pk]
+    assert tasks.reconcile() == 1
+    assert MeasureSnapshot.objects.get(measure=stale).n_points == 4
+    assert snapshots.stale_measure_ids(10) == []
+
+
+def test_a_measure_with_no_snapshot_is_rebuilt_by_reconcile():
+    measure = MeasureFactory()
+    _points(measure, [5, 6])
+    assert not MeasureSnapshot.objects.filter(measure=measure).exists()
+    assert tasks.reconcile() == 1
+    assert MeasureSnapshot.objects.get(measure=measure).n_points == 2
