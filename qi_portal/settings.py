@@ -141,6 +141,11 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# One way to name who is trying, for the form and for HTTP Basic (organisations/signin.py),
+# and the client's address behind the number of reverse proxies the deployment declares.
+AXES_USERNAME_CALLABLE = "organisations.signin.username"
+AXES_CLIENT_IP_CALLABLE = "organisations.signin.client_ip"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
