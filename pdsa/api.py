@@ -206,7 +206,7 @@ class CycleViewSet(
             )
         except DjangoValidationError as exc:
             raise _as_drf_error(exc) from exc
-        cycle = self.get_queryset().get(pk=cycle.pk)
+        # Answer from what was committed (no re-read that a dropped connection could fail).
         return Response(CycleSerializer(cycle).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -223,7 +223,9 @@ class CycleViewSet(
             )
         version = data.pop("version")
         try:
-            services.cycle_update(cycle=cycle, data=data, expected_version=version, by=request.user)
+            saved = services.cycle_update(
+                cycle=cycle, data=data, expected_version=version, by=request.user
+            )
         except services.ConflictError as exc:
             current = self.get_queryset().get(pk=exc.current.pk)
             return Response(
@@ -237,7 +239,7 @@ class CycleViewSet(
             )
         except DjangoValidationError as exc:
             raise _as_drf_error(exc) from exc
-        return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data)
+        return Response(CycleSerializer(saved).data)  # what was committed, not a re-read
 
 
 def register(router):

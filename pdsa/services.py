@@ -132,6 +132,17 @@ def _validate(cycle: Cycle, measures: list[Measure] | None, *, touched: Iterable
     cycle.full_clean(exclude=["number"] if cycle.pk is None else None)
 
 
+def _loaded(cycle: Cycle) -> Cycle:
+    """Read, inside the write's transaction, all that a page or the API shows of the saved
+    cycle: the answer comes from what was committed, so a connection lost after the commit
+    cannot turn a saved write into an error (and its retry into a conflict)."""
+    cycle.has_measures = cycle.measures.exists()
+    cycle.has_followers = Cycle.objects.filter(follows_id=cycle.pk).exists()
+    cycle._prefetched_objects_cache = {"measures": list(cycle.measures.all())}
+    cycle.created_by  # noqa: B018 — load the creator now (the API shows the name)
+    return cycle
+
+
 def cycle_create(
     *,
     change_idea: ChangeIdea,
@@ -155,6 +166,7 @@ def cycle_create(
                 cycle.save()
                 if measures:
                     cycle.measures.set(measures)
+                _loaded(cycle)
             return cycle
         except IntegrityError:
             # Two people started a cycle on the same change idea at once: take the next number.
@@ -191,6 +203,7 @@ def cycle_update(*, cycle: Cycle, data: dict[str, Any], expected_version: int, b
         fresh.save()
         if measures is not None:
             fresh.measures.set(measures)
+        _loaded(fresh)
     return fresh
 
 

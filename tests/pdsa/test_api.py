@@ -191,3 +191,35 @@ def test_schema_documents_the_endpoint(api, alice):
     assert "/api/v1/pdsa-cycles/" in paths
     patch = paths["/api/v1/pdsa-cycles/{id}/"]["patch"]
     assert "409" in patch["responses"]
+
+
+def test_a_saved_patch_answers_from_what_it_committed(api, alice, cycle, monkeypatch):
+    # The connection drops right after the commit: the client must still hear "saved"
+    # (a 500 here made its retry a 409 although the first save had landed).
+    from django.db import OperationalError, connection
+
+    from pdsa import services
+
+    committed = {"done": False}
+    real_update = services.cycle_update
+
+    def update_then_lose_the_connection(**kwargs):
+        saved = real_update(**kwargs)
+        committed["done"] = True
+        return saved
+
+    def lost(execute, sql, params, many, context):
+        if committed["done"]:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(services, "cycle_update", update_then_lose_the_connection)
+    with connection.execute_wrapper(lost):
+        response = as_user(api, alice).patch(
+            detail(cycle),
+            {"version": 1, "carried_out_as_planned": "yes", "what_happened": "Rounded hourly"},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+    assert (response.data["version"], response.data["status"]) == (2, "studying")
+    assert response.data["quality"]["prediction"] is True
