@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format services-test bench lock frontend clean
+.PHONY: install run test lint format services-test bench bench-load lock frontend clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,10 +43,15 @@ bench: install
 	$(BIN)/python bench/bench_spc.py
 	$(BIN)/python bench/bench_project_list.py
 
+## 50 users for 60 s on gunicorn + PostgreSQL + Redis, against /healthz (bench/bench_load.py).
+bench-load: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python bench/bench_load.py
+
 ## Re-pin dependencies after changing pyproject.toml.
 lock:
 	rm -rf /tmp/qi-lock-venv && $(PYTHON) -m venv /tmp/qi-lock-venv
-	/tmp/qi-lock-venv/bin/pip install --quiet -e ".[dev]"
+	/tmp/qi-lock-venv/bin/pip install --quiet -e ".[dev,bench]"
 	(echo "# Pinned versions CI tested. Regenerate: make lock"; \
 	 /tmp/qi-lock-venv/bin/pip freeze --exclude-editable) > constraints.txt
 

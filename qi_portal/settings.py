@@ -299,12 +299,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own loggers (django.request's 4xx lines) follow LOG_LEVEL too.
+        "django": {"level": LOG_LEVEL},
         "django.db.backends": {"level": "WARNING"},
         # Axes logs every successful sign-in at INFO; failures (masked) stay at WARNING.
         "axes": {"level": "WARNING"},
