@@ -119,3 +119,7 @@ class NoPatientIdentifiers:
 
 
 no_patient_identifiers = NoPatientIdentifiers()
+
+# For model fields: `models.TextField(..., validators=NO_PATIENT_DATA)`. Every free-text
+# field of every model carries it (tests/core/test_every_text_field_is_screened.py).
+NO_PATIENT_DATA = [no_patient_identifiers]

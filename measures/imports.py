@@ -27,6 +27,8 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from core.screening import screen_text
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
 # An .xlsx is a zip: a small file can inflate to gigabytes of XML. 2,000 rows of a measure
@@ -303,6 +305,8 @@ def validate_rows(
             annotation = annotation[1:]  # our own export's guard against formulas
         if len(annotation) > ANNOTATION_MAX:
             err("annotation", f"The annotation must be {ANNOTATION_MAX} characters or fewer")
+        for problem in screen_text(annotation):  # the model's screen, with the row named
+            err("annotation", problem)
         rebaseline = _bool(raw.get("rebaseline"))
         if rebaseline is None:
             err("rebaseline", "Rebaseline must be yes or no")

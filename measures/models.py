@@ -6,6 +6,7 @@ reads (services.py, snapshots.py, tasks.py)."""
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.screening import NO_PATIENT_DATA
 from projects.models import Driver, Project
 
 
@@ -40,11 +41,12 @@ class Measure(models.Model):
     driver = models.ForeignKey(
         Driver, on_delete=models.SET_NULL, null=True, blank=True, related_name="measures"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=NO_PATIENT_DATA)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    definition = models.TextField("operational definition")
+    definition = models.TextField("operational definition", validators=NO_PATIENT_DATA)
     unit_label = models.CharField(
-        "unit", max_length=50, blank=True, help_text="For example: falls per 1,000 bed days, %."
+        "unit", max_length=50, blank=True, help_text="For example: falls per 1,000 bed days, %.",
+        validators=NO_PATIENT_DATA,
     )
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
     chart = models.CharField(max_length=4, choices=Chart.choices, default=Chart.XMR)
@@ -88,7 +90,7 @@ class DataPoint(models.Model):
     value = models.FloatField(null=True, blank=True)
     numerator = models.FloatField(null=True, blank=True)
     denominator = models.FloatField(null=True, blank=True)
-    annotation = models.CharField(max_length=200, blank=True)
+    annotation = models.CharField(max_length=200, blank=True, validators=NO_PATIENT_DATA)
     rebaseline = models.BooleanField(
         default=False, help_text="Start a new phase of limits from this point."
     )

@@ -7,6 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from core.screening import NO_PATIENT_DATA
+
 ods_code_validator = RegexValidator(
     r"^[A-Z0-9]{3}$",
     "Enter the trust's ODS code: three capital letters or digits, for example RWK.",
@@ -40,8 +42,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with their email address."""
 
     email = models.EmailField("email address", unique=True)
-    full_name = models.CharField(max_length=150)
-    job_title = models.CharField(max_length=150, blank=True)
+    full_name = models.CharField(max_length=150, validators=NO_PATIENT_DATA)
+    job_title = models.CharField(max_length=150, blank=True, validators=NO_PATIENT_DATA)
     is_national_analyst = models.BooleanField(
         "national-centre analyst",
         default=False,
@@ -80,7 +82,7 @@ class Region(models.Model):
     """An NHS England region, e.g. London (Y56)."""
 
     code = models.CharField(max_length=3, unique=True)
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=NO_PATIENT_DATA)
 
     class Meta:
         ordering = ["name"]
@@ -104,7 +106,7 @@ class Trust(models.Model):
         validators=[ods_code_validator],
         help_text="Three capital letters or digits, for example RWK.",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=NO_PATIENT_DATA)
     trust_type = models.CharField(max_length=20, choices=Type.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="trusts")
     staff_headcount = models.PositiveIntegerField(
@@ -141,7 +143,7 @@ class Unit(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=NO_PATIENT_DATA)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     depth = models.PositiveSmallIntegerField(editable=False, default=0)

@@ -10,11 +10,9 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from core.screening import no_patient_identifiers
+from core.screening import NO_PATIENT_DATA
 from measures.models import Measure
 from projects.models import ChangeIdea
-
-NO_PATIENT_DATA = [no_patient_identifiers]
 
 
 def _text(verbose_name, **kwargs):

@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.screening import NO_PATIENT_DATA
 from organisations.models import Trust, Unit
 
 
@@ -54,14 +55,14 @@ class Project(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="projects", null=True, blank=True
     )
-    title = models.CharField(max_length=200)
-    problem = models.TextField("problem and background", blank=True)
+    title = models.CharField(max_length=200, validators=NO_PATIENT_DATA)
+    problem = models.TextField("problem and background", blank=True, validators=NO_PATIENT_DATA)
     aim = models.TextField(
         "aim statement",
         help_text="What, for whom, how much, by when. For example: reduce inpatient falls on "
-        "Ward 7 by 30% by March 2027.",
+        "Ward 7 by 30% by March 2027.", validators=NO_PATIENT_DATA,
     )
-    scope = models.TextField(blank=True)
+    scope = models.TextField(blank=True, validators=NO_PATIENT_DATA)
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="projects_led"
     )
@@ -85,13 +86,15 @@ class Project(models.Model):
     quality_dimension = models.CharField(
         max_length=20, choices=QualityDimension.choices, blank=True
     )
-    strategic_theme = models.CharField(max_length=100, blank=True)
-    patient_involvement = models.TextField("patient and public involvement", blank=True)
+    strategic_theme = models.CharField(max_length=100, blank=True, validators=NO_PATIENT_DATA)
+    patient_involvement = models.TextField(
+        "patient and public involvement", blank=True, validators=NO_PATIENT_DATA
+    )
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.TRUST
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
-    stopped_reason = models.TextField(blank=True)
+    stopped_reason = models.TextField(blank=True, validators=NO_PATIENT_DATA)
     # Denormalised latest progress score, kept by services, so lists need no subquery.
     progress_score = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
     progress_scored_on = models.DateField(null=True, blank=True)
@@ -142,7 +145,8 @@ class TeamMember(models.Model):
         related_name="project_teams",
     )
     name = models.CharField(
-        max_length=150, blank=True, help_text="For partners who do not sign in to the portal."
+        max_length=150, blank=True, help_text="For partners who do not sign in to the portal.",
+        validators=NO_PATIENT_DATA,
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
 
@@ -172,7 +176,7 @@ class Driver(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="secondary"
     )
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, validators=NO_PATIENT_DATA)
     position = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()
@@ -193,7 +197,7 @@ class ChangeIdea(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="change_ideas")
     drivers = models.ManyToManyField(Driver, related_name="change_ideas", blank=True)
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, validators=NO_PATIENT_DATA)
     position = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()
@@ -213,7 +217,7 @@ class ProgressScore(models.Model):
         max_digits=2, decimal_places=1, choices=[(s, f"{s} {label}") for s, label in PROGRESS_SCALE]
     )
     scored_on = models.DateField()
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, validators=NO_PATIENT_DATA)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -62,24 +62,12 @@ def _check_fields(fields: dict) -> None:
         raise TypeError(f"Not charter fields: {', '.join(sorted(unknown))}")
 
 
-# Free text must not carry patient-identifiable data. One screen for the whole portal
-# (core.screening): NHS numbers with a valid check digit, and dates of birth next to names.
-FREE_TEXT_FIELDS = ("title", "problem", "aim", "scope", "strategic_theme",
-                    "patient_involvement", "stopped_reason", "name", "comment")
+# Free text must not carry patient-identifiable data: every text field of the models carries
+# core.screening's validator, which `full_clean()` runs (one screen for the whole portal).
 
 
 def looks_like_nhs_number(text: str) -> bool:
     return NHS_NUMBER_MESSAGE in screen_text(text)
-
-
-def _screen(instance) -> None:
-    errors = {}
-    for field in FREE_TEXT_FIELDS:
-        problems = screen_text(str(getattr(instance, field, "") or ""))
-        if problems:
-            errors[field] = problems
-    if errors:
-        raise ValidationError(errors)
 
 
 def _is_trust_member(user, trust_id: int) -> bool:
@@ -119,7 +107,6 @@ def project_create(*, by, trust: Trust, **fields) -> Project:
         fields["lead"] = by
     project = Project(trust=trust, created_by=by, status=Status.PROPOSED, **fields)
     _validate_charter(project)
-    _screen(project)
     project.full_clean()
     _save(project, by=by)
     return project
@@ -135,7 +122,6 @@ def project_update(*, by, project: Project, **fields) -> Project:
     if project.lead_id is None:
         raise ValidationError({"lead": "Choose the project lead."})
     _validate_charter(project)
-    _screen(project)
     project.full_clean()
     _save(project, by=by)
     return project
@@ -184,7 +170,6 @@ def project_transition(*, by, project: Project, to: str, reason: str = "") -> Pr
             raise ValidationError({"reason": "Say why the project is stopping."})
         project.stopped_reason = reason
     project.status = to
-    _screen(project)
     project.full_clean()
     _save(project, by=by)
     return project
@@ -207,7 +192,6 @@ def team_member_add(
         if project.team.filter(user=user).exists():
             raise ValidationError({"user": f"{user} is already on the team."})
     member = TeamMember(project=project, user=user, name=name, role=role)
-    _screen(member)
     member.full_clean()
     _save(member, by=by)
     return member
@@ -247,7 +231,6 @@ def progress_score_record(
     entry = ProgressScore(
         project=project, score=score, scored_on=scored_on, comment=comment or "", recorded_by=by
     )
-    _screen(entry)
     entry.full_clean()
     entry.save()
     locked = Project.objects.select_for_update().get(pk=project.pk)
