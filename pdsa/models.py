@@ -129,6 +129,25 @@ class Cycle(models.Model):
             or self.created_at.date()
         )
 
+    # Which stages have been filled in, in the IHI worksheet's order.
+    def stages_done(self) -> dict[str, bool]:
+        return {
+            "plan": bool(self.objective.strip() and self.prediction.strip()),
+            "do": bool(str(self.carried_out_as_planned or "").strip()
+                       or self.what_happened.strip()),
+            "study": bool(self.results.strip() or self.learning.strip()),
+            "act": bool(self.decision),
+        }
+
+    @property
+    def out_of_order(self) -> list[str]:
+        """Stages skipped before a later one was filled in (saved before the rules held):
+        such a cycle is shown as out of order, never as complete."""
+        done = self.stages_done()
+        order = ["plan", "do", "study", "act"]
+        last = max((i for i, stage in enumerate(order) if done[stage]), default=-1)
+        return [stage for stage in order[:last] if not done[stage]]
+
     def quality_features(self) -> dict[str, bool]:
         """The features that make a PDSA cycle work (DOMAIN.md). Uses the selectors'
         annotations `has_measures` / `has_followers` when present, else queries."""

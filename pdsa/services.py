@@ -63,17 +63,30 @@ class ConflictError(Exception):
         )
 
 
+# What to do first when a later stage is saved before an earlier one (IHI worksheet order).
+MISSING_FIRST = {
+    "plan": "Write the Plan first: the objective of the test and a prediction of what will "
+            "happen.",
+    "do": "Record the Do first: was the test carried out as planned, and what happened.",
+    "study": "Write the Study first: the results compared with the prediction, and what was "
+             "learned.",
+}
+STAGE_ERROR_FIELD = {"study": "results", "act": "decision"}
+
+
 def derive_status(cycle: Cycle) -> str:
-    """planning → doing → studying → acting → complete, from the stages filled in."""
-    if cycle.decision:
-        return Cycle.Status.COMPLETE
-    if cycle.results.strip() or cycle.learning.strip():
-        return Cycle.Status.ACTING
-    if any(str(getattr(cycle, f) or "").strip() for f in DO_FIELDS_THAT_COUNT):
-        return Cycle.Status.STUDYING
-    if cycle.objective.strip() and cycle.prediction.strip():
+    """planning → doing → studying → acting → complete, from the stages filled in, in the
+    worksheet's order: a stage counts only when every stage before it is done."""
+    done = cycle.stages_done()
+    if not done["plan"]:
+        return Cycle.Status.PLANNING
+    if not done["do"]:
         return Cycle.Status.DOING
-    return Cycle.Status.PLANNING
+    if not done["study"]:
+        return Cycle.Status.STUDYING
+    if not done["act"]:
+        return Cycle.Status.ACTING
+    return Cycle.Status.COMPLETE
 
 
 def stage_values(cycle: Cycle, stage: str) -> dict[str, Any]:
@@ -111,12 +124,20 @@ def _apply(cycle: Cycle, fields: dict[str, Any]) -> list[Measure] | None:
 def _validate(cycle: Cycle, measures: list[Measure] | None, *, touched: Iterable[str]) -> None:
     errors: dict[str, list[str]] = {}
     touched = set(touched)
-    doing = any(str(getattr(cycle, f) or "").strip() for f in DO_FIELDS_THAT_COUNT)
+    done = cycle.stages_done()
+    doing = done["do"]
     if doing and not cycle.prediction.strip():
         if touched & set(STAGE_FIELDS["do"]):
             errors.setdefault("prediction", []).append(PREDICTION_FIRST)
         elif "prediction" in touched:
             errors.setdefault("prediction", []).append(PREDICTION_KEPT)
+    for stage in ("study", "act"):  # each stage needs every stage before it
+        if not (done[stage] and touched & set(STAGE_FIELDS[stage])):
+            continue
+        earlier = STAGES[: STAGES.index(stage)]
+        missing = next((s for s in earlier if not done[s]), None)
+        if missing:
+            errors.setdefault(STAGE_ERROR_FIELD[stage], []).append(MISSING_FIRST[missing])
     if measures:
         project_id = cycle.change_idea.project_id
         if any(m.project_id != project_id for m in measures):

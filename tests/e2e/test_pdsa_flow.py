@@ -101,3 +101,28 @@ def test_full_cycle_without_javascript(browser, live_server, alice, falls_projec
     assert cycle.decision == "adapt"
     _start_next(page)
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_an_act_before_the_study_is_refused_with_what_is_missing(
+    browser, live_server, alice, falls_project, javascript
+):
+    # Issue 9.2: a new cycle, Adopt and "Save act" used to mark it Complete, 0 of 4.
+    from pdsa.models import Cycle
+
+    context = browser.new_context(java_script_enabled=javascript)
+    _sign_in(context, live_server, alice)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/projects/{falls_project.pk}/pdsa/new/")
+    page.get_by_label("Change idea to test").select_option(
+        label="Falls safety huddle at handover (Reducing falls on Ward 7)"
+    )
+    page.get_by_label("Objective of this test").fill("Try a huddle")
+    page.get_by_label("Prediction").fill("Every high-risk patient named")
+    page.get_by_role("button", name="Save plan").click()
+    page.get_by_label(re.compile("^Adopt")).check()
+    page.get_by_role("button", name=re.compile("^Save act", re.I)).click()
+    page.get_by_text("Record the Do first").first.wait_for()
+    cycle = Cycle.objects.get()
+    assert (cycle.decision, cycle.status) == ("", "doing")
+    context.close()

@@ -33,6 +33,12 @@ def make_cycle(alice):
         fields.setdefault("objective", "Test rounding on one bay for one week")
         fields.setdefault("prediction", "Falls in the bay will halve")
         fields.setdefault("planned_start", datetime.date(2026, 3, 2))
+        # A later stage needs the ones before it (IHI order): a cycle made with an Act or a
+        # Study has the earlier stages filled in too, unless the test gives them.
+        if fields.get("decision"):
+            fields.setdefault("results", "Falls in the bay halved, as predicted")
+        if fields.get("decision") or fields.get("results") or fields.get("learning"):
+            fields.setdefault("what_happened", "Rounded hourly in bay 2 for a week")
         return services.cycle_create(change_idea=change_idea, by=by or alice, **fields)
 
     return make
@@ -41,6 +47,18 @@ def make_cycle(alice):
 @pytest.fixture
 def cycle(idea, make_cycle):
     return make_cycle(idea)
+
+
+@pytest.fixture
+def done_cycle(idea, make_cycle):
+    """Planned and done: the Study comes next."""
+    return make_cycle(idea, what_happened="Rounded hourly in bay 2 for a week")
+
+
+@pytest.fixture
+def studied_cycle(idea, make_cycle):
+    """Planned, done and studied: the Act comes next."""
+    return make_cycle(idea, results="Falls in the bay halved, as predicted")
 
 
 def sign_in(client, user):

@@ -85,5 +85,5 @@ def test_pdsa_permissions_pages_api_and_scopes(client, setup, personas, key, per
     url = f"/api/v1/pdsa-cycles/{cycle.pk}/"
     assert api.get(url).status_code == (200 if may_view else 404)
     cycle.refresh_from_db()
-    response = api.patch(url, {"version": cycle.version, "learning": "x"}, format="json")
+    response = api.patch(url, {"version": cycle.version, "objective": "x"}, format="json")
     assert response.status_code == (200 if may_edit else denied)

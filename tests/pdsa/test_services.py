@@ -66,9 +66,9 @@ def test_do_cannot_be_saved_before_a_prediction(idea, make_cycle, alice):
     assert (cycle.what_happened, cycle.version) == ("", 1)
 
 
-def test_stage_save_ignores_other_stages_fields(cycle, alice):
+def test_stage_save_ignores_other_stages_fields(done_cycle, alice):
     saved = services.cycle_save_stage(
-        cycle=cycle,
+        cycle=done_cycle,
         stage="study",
         data={"results": "As predicted", "decision": "adopt"},
         expected_version=1,
@@ -124,9 +124,9 @@ def test_people_without_pdsa_edit_cannot_write(persona, personas, idea, cycle):
         )
 
 
-def test_qi_lead_can_write_on_any_trust_project(idea, cycle, quentin):
+def test_qi_lead_can_write_on_any_trust_project(idea, studied_cycle, quentin):
     saved = services.cycle_save_stage(
-        cycle=cycle, stage="act", data={"decision": "adopt", "act_date": datetime.date(2026, 4, 1)},
+        cycle=studied_cycle, stage="act", data={"decision": "adopt", "act_date": datetime.date(2026, 4, 1)},
         expected_version=1, by=quentin,
     )
     assert saved.decision == "adopt"
@@ -159,3 +159,56 @@ def test_the_prediction_cannot_be_removed_once_the_test_is_done(cycle, alice):
             expected_version=2, by=alice,
         )
     assert exc.value.error_dict["prediction"][0].message == services.PREDICTION_KEPT
+
+
+# ---- the IHI worksheet's order (issue 9, item 2) --------------------------------------------
+
+
+def test_an_untested_cycle_cannot_be_closed(idea, alice):
+    # A new cycle with no prediction, then Adopt and "Save act": refused, nothing saved.
+    cycle = services.cycle_create(change_idea=idea, by=alice, objective="Try rounding")
+    with pytest.raises(ValidationError) as error:
+        services.cycle_save_stage(cycle=cycle, stage="act", data={"decision": "adopt"},
+                                  expected_version=1, by=alice)
+    assert "Write the Plan first" in error.value.message_dict["decision"][0]
+    cycle.refresh_from_db()
+    assert (cycle.decision, cycle.status, cycle.version) == ("", "planning", 1)
+
+
+@pytest.mark.parametrize(
+    "stage, data, field, message",
+    [
+        ("study", {"results": "Halved"}, "results", "Record the Do first"),
+        ("act", {"decision": "adopt"}, "decision", "Record the Do first"),
+    ],
+)
+def test_each_stage_needs_the_one_before(cycle, alice, stage, data, field, message):
+    with pytest.raises(ValidationError) as error:
+        services.cycle_save_stage(cycle=cycle, stage=stage, data=data, expected_version=1,
+                                  by=alice)
+    assert message in error.value.message_dict[field][0]
+
+
+def test_act_after_a_do_still_needs_the_study(done_cycle, alice):
+    with pytest.raises(ValidationError) as error:
+        services.cycle_save_stage(cycle=done_cycle, stage="act", data={"decision": "adopt"},
+                                  expected_version=1, by=alice)
+    assert "Write the Study first" in error.value.message_dict["decision"][0]
+
+
+def test_in_order_the_cycle_completes(studied_cycle, alice):
+    saved = services.cycle_save_stage(cycle=studied_cycle, stage="act",
+                                      data={"decision": "adopt"}, expected_version=1, by=alice)
+    assert saved.status == "complete" and saved.out_of_order == []
+
+
+def test_a_cycle_saved_out_of_order_before_the_rules_is_shown_as_such(cycle, alice, client):
+    # As if saved before the rules held: a decision with no Do or Study.
+    Cycle.objects.filter(pk=cycle.pk).update(decision="adopt", status="complete")
+    stored = Cycle.objects.get(pk=cycle.pk)
+    assert stored.out_of_order == ["do", "study"]
+    assert services.derive_status(stored) == "doing"
+    client.force_login(alice, backend="django.contrib.auth.backends.ModelBackend")
+    html = client.get(stored.get_absolute_url()).content.decode()
+    assert "Out of order" in html and "Saved out of order" in html
+    assert 'nhsuk-tag--white">Complete' not in html

@@ -243,7 +243,8 @@ def test_new_cycle_offers_only_editable_change_ideas(client, alice, idea, trust_
     assert hidden.text not in html
 
 
-def test_start_next_cycle_from_act_links_the_ramp(client, alice, cycle, measure):
+def test_start_next_cycle_from_act_links_the_ramp(client, alice, studied_cycle, measure):
+    cycle = studied_cycle
     services.cycle_save_stage(
         cycle=cycle, stage="act", data={"decision": "adapt", "next_steps": "Try two bays"},
         expected_version=1, by=alice,
@@ -265,7 +266,8 @@ def test_start_next_cycle_from_act_links_the_ramp(client, alice, cycle, measure)
     assert f'<a href="/pdsa/{second.pk}/">cycle 2</a>'.encode() in page.content
 
 
-def test_no_next_cycle_after_abandon(client, alice, cycle):
+def test_no_next_cycle_after_abandon(client, alice, studied_cycle):
+    cycle = studied_cycle
     services.cycle_save_stage(
         cycle=cycle, stage="act", data={"decision": "abandon"}, expected_version=1, by=alice
     )
