@@ -126,7 +126,8 @@ def test_people_without_pdsa_edit_cannot_write(persona, personas, idea, cycle):
 
 def test_qi_lead_can_write_on_any_trust_project(idea, studied_cycle, quentin):
     saved = services.cycle_save_stage(
-        cycle=studied_cycle, stage="act", data={"decision": "adopt", "act_date": datetime.date(2026, 4, 1)},
+        cycle=studied_cycle, stage="act",
+        data={"decision": "adopt", "act_date": datetime.date(2026, 4, 1)},
         expected_version=1, by=quentin,
     )
     assert saved.decision == "adopt"
