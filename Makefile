@@ -42,6 +42,7 @@ services-test: install
 bench: install
 	$(BIN)/python bench/bench_spc.py
 	$(BIN)/python bench/bench_project_list.py
+	$(BIN)/python bench/bench_funnel.py
 
 ## 50 users for 60 s on gunicorn + PostgreSQL + Redis, against /healthz (bench/bench_load.py).
 bench-load: install

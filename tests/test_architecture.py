@@ -52,7 +52,7 @@ def test_the_contracts_cover_every_app_and_keep_the_layer_order():
     # Our apps, in INSTALLED_APPS order (bottom layer first): a new app must join the layers.
     ours = [app for app in settings.INSTALLED_APPS if (REPO / app / "__init__.py").exists()]
     assert CONFIG["root_packages"] == ours
-    assert set(CONTRACT_NAMES) == {"layers", "spc"}
+    assert set(CONTRACT_NAMES) == {"layers", "spc", "funnel", "funnel-chart"}
     layers = next(c for c in CONFIG["contracts"] if c["id"] == "layers")
     assert layers["layers"] == list(reversed(CONFIG["root_packages"]))
 
