@@ -17,10 +17,12 @@ from organisations.access import Permission
 
 def home(request):
     """Send each person to their place: clinicians to their projects, boards to the trust
-    dashboard, national analysts to the national view."""
+    dashboard, national analysts to the national view, the platform operator to /admin/."""
     user = request.user
     if not user.is_authenticated:
         return render(request, "home.html")
+    if user.is_superuser and not user.is_national_analyst:
+        return redirect("admin:index")  # the platform operator's place
     if access.has_permission(user, Permission.NATIONAL_VIEW):
         return redirect("reports:national")
     # People who run projects start at their projects; those who only read dashboards at
