@@ -9,8 +9,10 @@ rows for screen-reader users.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
+import re
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -19,13 +21,14 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from measures import snapshots
+from reports.spc._common import TRIAL_LIMIT_POINTS
 from reports.spc.icons import (
     ASSURANCE_TITLES,
     VARIATION_TITLES,
     assurance_icon_svg,
     variation_icon_svg,
 )
-from reports.spc.reading import describe, format_number, rare_event_summary
+from reports.spc.reading import describe, format_number, rare_event_summary, too_few_points
 from reports.spc.result import SPCResult
 
 COLOURS = {
@@ -56,6 +59,16 @@ _RULE_LABELS = {
     "two_in_three": "2 of 3 near a limit",
     "shift": "Run of 7 on one side of the mean",
 }
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _all_dates(xs) -> bool:
+    return bool(xs) and all(
+        isinstance(v, (dt.date, dt.datetime)) or (isinstance(v, str) and _ISO_DATE.match(v))
+        for v in xs
+    )
 
 
 def _xs(result: SPCResult, x: Sequence | None) -> list:
@@ -264,6 +277,9 @@ def spc_figure(
         showlegend=True,
         legend={"orientation": "h", "y": -0.15},
         margin={"l": 60, "r": 20, "t": (60 if title else 30) + (36 if pdsa else 0), "b": 60},
+        # Dates on the x axis say so: with one point plotly.js would guess a number axis
+        # and label it in milliseconds.
+        xaxis={"type": "date"} if _all_dates(xs) else {},
         # Plotly renders a subset of HTML in text: every text from users is escaped.
         yaxis={"title": {"text": html.escape(y_title if y_title is not None else unit)}},
         meta={"description": describe(result, unit=unit if not percent else "")},
@@ -442,17 +458,19 @@ def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:
         row["rebaseline"] = p.rebaseline
         row["numerator"] = p.numerator
         row["denominator"] = p.denominator
-    last_phase = result.phases[-1]
     return {
         "has_chart": True,
         "event_summary": event_summary,
         "result": result,
         "figure": figure,
         "reading": reading,
-        "icons": icons(result.variation_icon, result.assurance, size=64),
+        # Too few points to read a target: no assurance icon (the reading says so).
+        "icons": icons(result.variation_icon,
+                       None if too_few_points(result) else result.assurance, size=64),
         "table_rows": rows,
         "percent": percent,
-        "trial_limits": measure.chart != "run" and last_phase.n < 12,
+        "trial_limits": measure.chart != "run" and too_few_points(result),
+        "trial_limit_points": TRIAL_LIMIT_POINTS,
         "warnings": result.warnings,
         "pdsa_markers": markers,
     }

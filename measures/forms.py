@@ -14,7 +14,7 @@ from projects.models import Driver
 
 CHART_HINTS = {
     "run": "A simple chart of values over time with a median line. Use it when you have "
-           "fewer than about 12 points or are just starting.",
+           "fewer than 13 points or are just starting.",
     "xmr": "For a single value each period, such as a rate, an average or a time (for "
            "example falls per 1,000 bed days, minutes to antibiotics).",
     "p": "For a percentage of a total that changes each period (for example patients given "

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from measures.models import Measure, MeasureSnapshot
 from reports import spc
+from reports.spc.reading import too_few_points
 
 
 def plotted_points(measure, points):
@@ -104,7 +105,9 @@ def measure_refresh(*, measure_id: int) -> bool:
         defaults={
             "n_points": len(points),
             "variation_icon": result.variation_icon if result else "",
-            "assurance": (result.assurance or "") if result else "",
+            # Dashboards show no assurance from trial limits (too few points to read it).
+            "assurance": (result.assurance or "")
+            if result and not too_few_points(result) else "",
             "result": result.to_dict() if result else {},
             "latest_period": points[-1].period if points else None,
             "data_as_of": measure.data_changed_at,

@@ -15,8 +15,12 @@ COMMON, IMPROVEMENT, CONCERN, NEUTRAL_HIGH, NEUTRAL_LOW = range(5)
 # Rule codes (see result.RULES).
 NO_RULE, OUTSIDE, TREND, TWO_IN_THREE, SHIFT = range(5)
 
-SHORT_PHASE = 13
-"""Phases with fewer points than this carry a provisional-limits warning."""
+TRIAL_LIMIT_POINTS = 13
+"""The one rule for too few points: a phase with fewer points than this (12 or fewer, as
+NHSRplotthedots flags a short group) has trial limits, and its assurance against a target
+is not read yet. The chart page, the reading, the snapshot and the engine's warning all
+use this number."""
+SHORT_PHASE = TRIAL_LIMIT_POINTS
 
 
 def check_improvement(improvement: str) -> str:
@@ -197,8 +201,8 @@ def short_phase_warnings(bounds: list[tuple[int, int]]) -> list[str]:
         if n < SHORT_PHASE:
             which = "The chart" if len(bounds) == 1 else f"Phase {k + 1}"
             out.append(
-                f"{which} has only {n} point{'s' if n != 1 else ''}; its limits are "
-                f"provisional until there are at least {SHORT_PHASE} points."
+                f"{which} has only {n} point{'s' if n != 1 else ''}: its limits are trial "
+                f"limits until there are {TRIAL_LIMIT_POINTS}."
             )
     return out
 

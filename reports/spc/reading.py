@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 
+from ._common import TRIAL_LIMIT_POINTS
 from .rare import event_days
 from .result import SPCResult
 
@@ -121,10 +122,19 @@ def _variation(result: SPCResult, labels, fmt) -> str:
     return f"{kind}: 2 of the last 3 points are close to the {side} process limit"
 
 
+def too_few_points(result: SPCResult) -> bool:
+    """The latest phase has trial limits: too few points to read assurance (one rule)."""
+    return bool(result.phases) and result.phases[-1].n < TRIAL_LIMIT_POINTS
+
+
 def _assurance(result: SPCResult, fmt) -> str:
     if result.assurance is None or result.target is None:
         return ""
     t = fmt(result.target)
+    if too_few_points(result):
+        n = result.phases[-1].n
+        return (f"with only {n} point{'s' if n != 1 else ''} it is too early to say whether "
+                f"the target of {t} will be met (that needs {TRIAL_LIMIT_POINTS})")
     return {
         "consistent_pass": f"the target of {t} is consistently met",
         "consistent_fail": f"the target of {t} will not be met without a change to the process",
