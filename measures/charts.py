@@ -43,6 +43,7 @@ LINE_GREY = "#7B7D7D"
 CENTRE = "#231F20"
 LIMIT = "#8A8A8A"
 TARGET = "#DE1B1B"
+RUN_SIGNAL = "#DA291C"
 PDSA = "#005EB8"
 
 _TYPE_LABELS = {
@@ -81,6 +82,11 @@ def _xs(result: SPCResult, x: Sequence | None) -> list:
 
 def _scale(v, factor):
     return None if v is None else v * factor
+
+
+def _point_of(line_x: list, i: int) -> int:
+    """The point index of position `i` of a phase line (which has None between phases)."""
+    return i - sum(1 for v in line_x[:i] if v is None)
 
 
 def _phase_line(result: SPCResult, xs: list, attr: str, factor: float):
@@ -172,6 +178,23 @@ def spc_figure(
             line={"color": CENTRE, "width": 1.5},
         )
     )
+    # A sustained shift or too few crossings (the runs analysis) is drawn as qicharts2 draws
+    # it: the centre line of that phase dashed in red, so a shift inside the limits shows.
+    flagged = {k for k, ph in enumerate(result.phases) if ph.runs_signal}
+    if flagged:
+        rx, ry = _phase_line(result, xs, "centre", f)
+        ry = [y if y is None or result.points[_point_of(rx, i)].phase in flagged else None
+              for i, y in enumerate(ry)]
+        fig.add_trace(
+            go.Scatter(
+                x=rx,
+                y=ry,
+                mode="lines",
+                hoverinfo="skip",
+                name="Non-random run (shift or few crossings)",
+                line={"color": RUN_SIGNAL, "dash": "dash", "width": 2},
+            )
+        )
 
     target = result.target if target is None else target
     if target is not None:
@@ -383,6 +406,9 @@ def icons(variation: str, assurance: str | None, size=40) -> dict:
 def icon_summary(snap) -> str:
     """The icons' meaning in words, for people who do not read SPC icons yet."""
     parts = [VARIATION_TITLES.get(snap.variation_icon, "")]
+    if snap.runs_signal:
+        parts.append("Non-random variation: a long run on one side of the centre line or "
+                     "too few crossings of it")
     if snap.assurance:
         parts.append(ASSURANCE_TITLES.get(snap.assurance, ""))
     return ". ".join(p for p in parts if p)

@@ -124,3 +124,10 @@ class MeasureSnapshot(models.Model):
 
     def __str__(self):
         return f"Snapshot of {self.measure_id}"
+
+    @property
+    def runs_signal(self) -> bool:
+        """The latest phase's runs analysis found non-random variation (a long run on one
+        side of the centre, or too few crossings): a shift the limits alone may not show."""
+        phases = (self.result or {}).get("phases") or [{}]
+        return bool(phases[-1].get("runs_signal"))

@@ -119,6 +119,7 @@ def _dashboard(request, trust, unit=None) -> dict:
         "improvement": sum(s.variation_icon.startswith("improvement") for s in snapshots),
         "concern": sum(s.variation_icon.startswith("concern") for s in snapshots),
         "common": sum(s.variation_icon == "common_cause" for s in snapshots),
+        "runs": sum(s.runs_signal for s in snapshots),
     }
     stale_before = timezone.localdate() - timedelta(days=STALE_DAYS)
     counts = _project_counts(visible)
