@@ -227,6 +227,24 @@ def projects_visible_to(user, projects: QuerySet) -> QuerySet:
     return qs.filter(reduce(or_, conditions))
 
 
+def approves_anywhere(user) -> bool:
+    """Does the user approve projects at some trust (a QI lead, or the operator)? No query
+    beyond the cached role map."""
+    if not _active(user):
+        return False
+    return user.is_superuser or any(Role.QI_LEAD in rs for rs in _role_map(user).values())
+
+
+def projects_approvable_by(user, projects: QuerySet) -> QuerySet:
+    """`projects` narrowed to those the user may approve (PROJECT_APPROVE's rule)."""
+    if not _active(user):
+        return projects.none()
+    if user.is_superuser:
+        return projects
+    qi_lead_trusts = {tid for tid, rs in _role_map(user).items() if Role.QI_LEAD in rs}
+    return projects.filter(trust_id__in=qi_lead_trusts)
+
+
 def projects_editable_by(user, projects: QuerySet) -> QuerySet:
     """`projects` (a Project queryset) narrowed to those the user may edit."""
     qs = projects

@@ -76,6 +76,16 @@ def visible_projects(user) -> QuerySet[Project]:
     return access.projects_visible_to(user, Project.objects.all())
 
 
+def awaiting_approval(user) -> QuerySet[Project]:
+    """The QI lead's worklist: proposed projects they may approve, oldest first."""
+    return (
+        access.projects_approvable_by(user, Project.objects.all())
+        .filter(status=Project.Status.PROPOSED)
+        .select_related("trust", "lead")
+        .order_by("created_at", "id")
+    )
+
+
 def editable_projects(user) -> QuerySet[Project]:
     """Every project the user may edit (organisations.access decides), unjoined."""
     return access.projects_editable_by(user, Project.objects.all())

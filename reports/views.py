@@ -31,6 +31,7 @@ from pdsa.selectors import markers_for_measures, quality_summary
 from projects import forms as project_forms
 from projects import selectors as project_selectors
 from projects import services as project_services
+from projects.models import ProgressScore
 from projects.views import charter
 from projects.views import diagram as diagram_views
 from projects.views.common import crumbs
@@ -47,6 +48,33 @@ def _icon(kind: str, name: str) -> str:
     if kind == "variation":
         return mark_safe(variation_icon_svg(name, size=40))
     return mark_safe(assurance_icon_svg(name, size=40))
+
+
+CHANGES_DAYS = 30
+
+
+def _changed_since(visible, snapshots) -> dict:
+    """What changed in the last month, for the board's landing page: three aggregates,
+    whatever the size of the trust (new projects, scores recorded, cycles completed), and
+    new signals read from the snapshots already loaded."""
+    since = timezone.now() - timedelta(days=CHANGES_DAYS)
+    recent_data = timezone.localdate() - timedelta(days=CHANGES_DAYS + 31)  # a monthly point
+    return {
+        "days": CHANGES_DAYS,
+        "new_projects": visible.filter(created_at__gte=since).count(),
+        "scores": ProgressScore.objects.filter(
+            project__in=visible.values("pk"), recorded_at__gte=since
+        ).count(),
+        "cycles_completed": Cycle.objects.filter(
+            change_idea__project__in=visible.values("pk"), status=Cycle.Status.COMPLETE,
+            updated_at__gte=since,
+        ).count(),
+        "new_signals": [
+            s for s in snapshots
+            if s.latest_period and s.latest_period >= recent_data
+            and s.variation_icon.startswith(("improvement", "concern"))
+        ],
+    }
 
 
 def _project_counts(qs):
@@ -123,6 +151,7 @@ def _dashboard(request, trust, unit=None) -> dict:
     }
     stale_before = timezone.localdate() - timedelta(days=STALE_DAYS)
     counts = _project_counts(visible)
+    changes = _changed_since(visible, snapshots)
     counts["stale"] = visible.filter(
         status__in=["approved", "active", "sustaining"]
     ).filter(Q(progress_scored_on__lt=stale_before) | Q(progress_scored_on__isnull=True)).count()
@@ -135,6 +164,7 @@ def _dashboard(request, trust, unit=None) -> dict:
         "unit": unit,
         "units": units,
         "pdsa_quality": pdsa_quality,
+        "changes": changes,
         "snapshots": snapshots,
         "signals": signals,
         "counts": counts,

@@ -71,6 +71,9 @@ def project_list(request):
             }
         )
     mine = filters["mine"]
+    awaiting = []
+    if access.approves_anywhere(request.user):  # one query, and only for QI leads
+        awaiting = list(selectors.awaiting_approval(request.user)[:11])
     return render(
         request,
         "projects/list.html",
@@ -81,6 +84,8 @@ def project_list(request):
             "mine": mine,
             "filtered": any(v for k, v in filters.items() if k not in ("sort", "mine")),
             "can_create": _can_create(request.user),
+            "awaiting": awaiting[:10],
+            "awaiting_more": len(awaiting) > 10,
             "crumbs": [("Home", "/"), ("My projects" if mine else "Projects", None)],
         },
     )

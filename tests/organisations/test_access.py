@@ -88,3 +88,22 @@ def test_trust_scope_lists_only_own_trusts(personas, trust_a, trust_b):
 def test_project_permission_without_project_is_a_programming_error(alice):
     with pytest.raises(TypeError):
         access.has_permission(alice, P.PROJECT_VIEW)
+
+
+@pytest.mark.parametrize(
+    "persona, sees_a, sees_b",
+    [("quentin", True, False), ("alice", False, False), ("bob", False, False),
+     ("charlie", False, False), ("nadia", False, False), ("stranger", False, False)],
+)
+def test_who_may_approve_which_projects(personas, trust_a, trust_b, persona, sees_a, sees_b):
+    # The QI lead's worklist scope follows PROJECT_APPROVE: QI leads at the project's trust.
+    from projects.models import Project
+    from tests.factories import ProjectFactory
+
+    a, b = ProjectFactory(trust=trust_a), ProjectFactory(trust=trust_b)
+    user = personas[persona]
+    approvable = set(access.projects_approvable_by(user, Project.objects.all()))
+    assert (a in approvable, b in approvable) == (sees_a, sees_b)
+    assert (a in approvable) == access.has_permission(user, access.Permission.PROJECT_APPROVE,
+                                                      project=a)
+    assert access.approves_anywhere(user) is (persona == "quentin")

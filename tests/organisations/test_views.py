@@ -140,12 +140,13 @@ def test_trust_page_query_count_does_not_grow_with_units(
     url = reverse("reports:trust", args=[trust_a.ods_code])
     division = UnitFactory(trust=trust_a, name="Medicine", kind="division")
     # session, user, trust, memberships (access), units, projects per unit path,
-    # snapshots, project counts, stale count, PDSA quality summary
-    with django_assert_max_num_queries(10):
+    # snapshots, project counts, stale count, PDSA quality summary, and what changed in the
+    # last month: new projects, progress scores, completed cycles
+    with django_assert_max_num_queries(13):
         client.get(url)
     for n in range(40):
         UnitFactory(trust=trust_a, name=f"Ward {n}", kind="ward", parent=division)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(13):
         assert b"Ward 39" in client.get(url).content
 
 
@@ -284,11 +285,33 @@ def test_unit_dashboard_query_count_is_constant(client, bob, trust_a, ward_a,
     sign_in(client, bob)
     url = f"/trusts/{trust_a.ods_code}/units/{ward_a.parent.pk}/"
     # session, user, trust, memberships, unit, ancestors, projects per unit path, units,
-    # snapshots, project counts, stale count, PDSA quality
-    with django_assert_max_num_queries(14):
+    # snapshots, project counts, stale count, PDSA quality, last month: projects, scores, cycles
+    with django_assert_max_num_queries(17):
         client.get(url)
     for n in range(20):
         ward = UnitFactory(trust=trust_a, name=f"Bay {n}", kind="ward", parent=ward_a.parent)
         ProjectFactory(trust=trust_a, unit=ward)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(17):
         assert b"Bay 19" in client.get(url).content
+
+
+def test_the_board_sees_what_changed_in_the_last_month(client, bob, alice, trust_a):
+    import datetime
+
+    from django.utils import timezone
+
+    from projects import services as project_services
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(trust=trust_a, lead=alice)
+    old = ProjectFactory(trust=trust_a, lead=alice)
+    type(old).objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=90))
+    project.team.create(user=alice)
+    project_services.progress_score_record(by=alice, project=project, score="1.0",
+                                           scored_on=timezone.localdate())
+    sign_in(client, bob)
+    response = client.get(reverse("reports:trust", args=[trust_a.ods_code]))
+    changes = response.context["changes"]
+    assert (changes["new_projects"], changes["scores"], changes["cycles_completed"]) == (1, 1, 0)
+    assert "What changed in the last 30 days" in response.content.decode()

@@ -135,8 +135,9 @@ def test_list_query_count_is_constant(client, quentin, trust_a, ward_a, n,
     sign_in(client, quentin)
     # session, user, memberships (role map, cached for the request), filter choices:
     # strategic themes, trusts, units; count; one page of projects joined to trust, unit
-    # and lead (stale is an annotation, "mine" a subquery).
-    with django_assert_max_num_queries(8):
+    # and lead (stale is an annotation, "mine" a subquery); a QI lead's worklist (proposed
+    # projects awaiting approval, at most 11 rows).
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("projects:list"), {"sort": "title", "mine": "1"})
     assert response.context["page"].paginator.count == n
 
@@ -160,3 +161,16 @@ def test_project_page_query_count_is_constant(client, quentin, alice, trust_a, t
     with django_assert_max_num_queries(16):
         response = client.get(project.get_absolute_url())
     assert response.status_code == 200
+
+
+def test_a_qi_leads_list_starts_with_proposals_awaiting_approval(client, quentin, alice,
+                                                                 trust_a, trust_b):
+    waiting = ProjectFactory(trust=trust_a, title="Hand hygiene audit", status="proposed")
+    ProjectFactory(trust=trust_a, title="Already approved", status="approved")
+    ProjectFactory(trust=trust_b, title="Elsewhere", status="proposed")
+    page = sign_in(client, quentin).get(reverse("projects:list") + "?mine=1")
+    assert [p.title for p in page.context["awaiting"]] == [waiting.title]
+    assert "Waiting for your approval" in page.content.decode()
+    page = sign_in(client, alice).get(reverse("projects:list") + "?mine=1")
+    assert page.context["awaiting"] == []  # a clinician approves nothing
+    assert "Waiting for your approval" not in page.content.decode()
