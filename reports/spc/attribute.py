@@ -33,6 +33,23 @@ def _check_freeze(freeze, n: int) -> int | None:
     return int(freeze)
 
 
+def _frame(y, parts_at, freeze, improvement, target):
+    """Checked arguments and the phase layout every qicharts2-style chart starts from."""
+    improvement = c.check_improvement(improvement)
+    target = c.check_target(target)
+    n = y.size
+    if n == 0:
+        raise ValueError("the chart needs at least one point")
+    starts = c.check_positions(parts_at, n, "parts_at")
+    freeze = _check_freeze(freeze, n)
+    if starts:
+        freeze = None  # qicharts2 ignores freeze when parts are given
+    bounds = c.phase_bounds(starts, n)
+    pidx = c.phase_index(bounds, n)
+    baseline = np.arange(n) < (freeze if freeze is not None else n)
+    return improvement, target, n, freeze, bounds, pidx, baseline
+
+
 def _r_median(x: np.ndarray) -> float:
     """R's ``median(x, na.rm = TRUE)``: the middle value or R's mean of the two."""
     x = np.sort(x[~np.isnan(x)])
@@ -71,18 +88,9 @@ def _qic(
     screen_mr: bool = True,
     warnings: list[str] | None = None,
 ) -> SPCResult:
-    improvement = c.check_improvement(improvement)
-    target = c.check_target(target)
-    n = y.size
-    if n == 0:
-        raise ValueError("the chart needs at least one point")
-    starts = c.check_positions(parts_at, n, "parts_at")
-    freeze = _check_freeze(freeze, n)
-    if starts:
-        freeze = None  # qicharts2 ignores freeze when parts are given
-    bounds = c.phase_bounds(starts, n)
-    pidx = c.phase_index(bounds, n)
-    baseline = np.arange(n) < (freeze if freeze is not None else n)
+    improvement, target, n, freeze, bounds, pidx, baseline = _frame(
+        y, parts_at, freeze, improvement, target
+    )
 
     centre = np.full(n, np.nan)
     lower = np.full(n, np.nan)

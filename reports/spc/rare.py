@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from . import _common as c
-from .attribute import D2, MR_SCREEN, _check_freeze, _r_median
+from .attribute import D2, MR_SCREEN, _frame, _r_median
 from .result import Phase, SPCResult
 from .runs import runs_analysis
 
@@ -120,18 +120,9 @@ def _rare(
     target,
     screen_mr: bool = True,
 ) -> SPCResult:
-    improvement = c.check_improvement(improvement)
-    target = c.check_target(target)
-    n = y.size
-    if n == 0:
-        raise ValueError("the chart needs at least one point")
-    starts = c.check_positions(parts_at, n, "parts_at")
-    freeze = _check_freeze(freeze, n)
-    if starts:
-        freeze = None  # qicharts2 ignores freeze when parts are given
-    bounds = c.phase_bounds(starts, n)
-    pidx = c.phase_index(bounds, n)
-    baseline = np.arange(n) < (freeze if freeze is not None else n)
+    improvement, target, n, freeze, bounds, pidx, baseline = _frame(
+        y, parts_at, freeze, improvement, target
+    )
     # the values the signals and runs analysis see (qicharts2 back-transforms y on T charts)
     seen = _r_pow(_r_pow(y, 1 / T_POWER), T_POWER) if chart == "t" else y
 

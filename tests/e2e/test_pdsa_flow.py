@@ -36,14 +36,19 @@ def _sign_in(context, live_server, user):
                           "domain": host, "path": "/"}])
 
 
-def _log_full_cycle(page, live_server, project):
+def _plan(page, live_server, project, objective, prediction):
     page.goto(f"{live_server.url}/projects/{project.pk}/pdsa/new/")
     page.get_by_label("Change idea to test").select_option(
         label="Falls safety huddle at handover (Reducing falls on Ward 7)"
     )
-    page.get_by_label("Objective of this test").fill("Try a two-minute falls huddle on one shift")
-    page.get_by_label("Prediction").fill("Staff will name every high-risk patient at handover")
+    page.get_by_label("Objective of this test").fill(objective)
+    page.get_by_label("Prediction").fill(prediction)
     page.get_by_role("button", name="Save plan").click()
+
+
+def _log_full_cycle(page, live_server, project):
+    _plan(page, live_server, project, "Try a two-minute falls huddle on one shift",
+          "Staff will name every high-risk patient at handover")
     page.wait_for_url(re.compile(r".*/pdsa/\d+/.*"))
 
     page.get_by_label("Yes", exact=True).check()
@@ -113,13 +118,7 @@ def test_an_act_before_the_study_is_refused_with_what_is_missing(
     context = browser.new_context(java_script_enabled=javascript)
     _sign_in(context, live_server, alice)
     page = context.new_page()
-    page.goto(f"{live_server.url}/projects/{falls_project.pk}/pdsa/new/")
-    page.get_by_label("Change idea to test").select_option(
-        label="Falls safety huddle at handover (Reducing falls on Ward 7)"
-    )
-    page.get_by_label("Objective of this test").fill("Try a huddle")
-    page.get_by_label("Prediction").fill("Every high-risk patient named")
-    page.get_by_role("button", name="Save plan").click()
+    _plan(page, live_server, falls_project, "Try a huddle", "Every high-risk patient named")
     page.get_by_label(re.compile("^Adopt")).check()
     page.get_by_role("button", name=re.compile("^Save act", re.I)).click()
     page.get_by_text("Record the Do first").first.wait_for()

@@ -1,25 +1,17 @@
 """Issue 9.5 in the browser: a P chart whose shift stays inside the limits shows the run."""
 
-import datetime as dt
-
 import pytest
 
-from measures import snapshots
 from tests.e2e.test_pdsa_flow import _sign_in
-from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory
-from tests.measures.test_run_signals import NUM
+from tests.factories import ProjectFactory
+from tests.measures.test_run_signals import run_measure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_measure_page_draws_and_reads_the_run(browser, live_server, alice, trust_a):
     project = ProjectFactory(trust=trust_a, lead=alice, created_by=alice)
-    measure = MeasureFactory(project=project, chart="p", direction="increase",
-                             frequency="monthly", name="Antibiotics within an hour")
-    for i, n in enumerate(NUM):
-        DataPointFactory(measure=measure, period=dt.date(2024 + i // 12, i % 12 + 1, 1),
-                         value=None, numerator=n, denominator=100)
-    snapshots.measure_refresh(measure_id=measure.pk)
+    measure = run_measure(project)
     context = browser.new_context()
     _sign_in(context, live_server, alice)
     page = context.new_page()

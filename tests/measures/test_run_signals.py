@@ -15,6 +15,17 @@ from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory
 NUM = [40, 41, 39, 42, 40, 41, 40, 39, 42, 41, 59, 60, 58, 61, 60, 59, 61, 60, 58, 60]
 
 
+def run_measure(project):
+    """A P chart measure whose shift stays inside its limits, with its snapshot built."""
+    measure = MeasureFactory(project=project, chart="p", direction="increase",
+                             frequency="monthly", name="Antibiotics within an hour")
+    for i, n in enumerate(NUM):
+        DataPointFactory(measure=measure, period=dt.date(2024 + i // 12, i % 12 + 1, 1),
+                         value=None, numerator=n, denominator=100)
+    snapshots.measure_refresh(measure_id=measure.pk)
+    return measure
+
+
 def test_the_engine_sees_a_run_the_limits_do_not():
     result = spc.p_chart(NUM, [100] * 20, improvement="increase")
     assert result.variation_icon == "common_cause"  # nothing beyond a limit…
@@ -34,12 +45,7 @@ def test_the_chart_draws_the_run_as_qicharts2_does():
 
 def test_the_dashboards_show_the_run(client, bob, trust_a):
     project = ProjectFactory(trust=trust_a)
-    measure = MeasureFactory(project=project, chart="p", direction="increase",
-                             frequency="monthly", name="Antibiotics within an hour")
-    for i, n in enumerate(NUM):
-        DataPointFactory(measure=measure, period=dt.date(2024 + i // 12, i % 12 + 1, 1),
-                         value=None, numerator=n, denominator=100)
-    snapshots.measure_refresh(measure_id=measure.pk)
+    measure = run_measure(project)
     measure.snapshot.refresh_from_db()
     assert measure.snapshot.runs_signal
     client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
