@@ -272,8 +272,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
 # A worker killed mid-task (OOM, kill -9) puts the task back instead of acknowledging it.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# A dead broker costs a write at most about a second, not a stalled request: the data and
-# the dirty mark are committed already and reconcile sends the work later.
+# A broker that refuses connections costs a write about 0.01 s, not a stalled request: the
+# data and the dirty mark are committed already and reconcile sends the work later. A hung
+# broker (accepting, never answering) is bounded only by socket_timeout below: up to ~15 s.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5,
 }
