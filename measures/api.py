@@ -23,10 +23,6 @@ from projects import selectors as project_selectors
 from projects.api import ServiceWrites, visible_project
 
 
-def _visible_projects(request):
-    return project_selectors.visible_projects(request.user)
-
-
 class RowsRejected(APIException):
     """400 listing every bad row as {"row": int|None, "column": str|None, "message": str}.
 
@@ -128,7 +124,7 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            Measure.objects.filter(project__in=_visible_projects(self.request))
+            Measure.objects.filter(project__in=project_selectors.visible_projects(self.request.user))
             .select_related("snapshot", "project").order_by("project_id", "position", "id")
         )
 
@@ -246,7 +242,7 @@ class DataPointViewSet(_Write, mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self):
         qs = DataPoint.objects.filter(
-            measure__project__in=_visible_projects(self.request)
+            measure__project__in=project_selectors.visible_projects(self.request.user)
         ).order_by("measure_id", "period")
         project = self.request.query_params.get("project")
         if project:

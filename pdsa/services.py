@@ -157,9 +157,10 @@ def _loaded(cycle: Cycle) -> Cycle:
     """Read, inside the write's transaction, all that a page or the API shows of the saved
     cycle: the answer comes from what was committed, so a connection lost after the commit
     cannot turn a saved write into an error (and its retry into a conflict)."""
-    cycle.has_measures = cycle.measures.exists()
+    measures = list(cycle.measures.all())  # one query answers both questions
+    cycle._prefetched_objects_cache = {"measures": measures}
+    cycle.has_measures = bool(measures)
     cycle.has_followers = Cycle.objects.filter(follows_id=cycle.pk).exists()
-    cycle._prefetched_objects_cache = {"measures": list(cycle.measures.all())}
     cycle.created_by  # noqa: B018 — load the creator now (the API shows the name)
     return cycle
 

@@ -286,9 +286,6 @@ class ProjectViewSet(
 # ---- driver diagram (drivers and change ideas) -------------------------------------------
 
 
-def _visible_projects(request):
-    return selectors.visible_projects(request.user)
-
 
 def visible_project(request, project_id, perm):
     """The project for a write: 404 when the user cannot see it, 403 without `perm`."""
@@ -350,7 +347,7 @@ class DriverViewSet(ServiceWrites, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return Driver.objects.filter(
-            project__in=_visible_projects(self.request)
+            project__in=selectors.visible_projects(self.request.user)
         ).order_by("project_id", "parent_id", "position", "id")
 
     def create(self, request, *args, **kwargs):
@@ -412,7 +409,7 @@ class ChangeIdeaViewSet(ServiceWrites, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            ChangeIdea.objects.filter(project__in=_visible_projects(self.request))
+            ChangeIdea.objects.filter(project__in=selectors.visible_projects(self.request.user))
             .prefetch_related("drivers").order_by("project_id", "position", "id")
         )
 
