@@ -227,6 +227,12 @@ def projects_visible_to(user, projects: QuerySet) -> QuerySet:
     return qs.filter(reduce(or_, conditions))
 
 
+def operates_the_platform(user) -> bool:
+    """The platform operator (a superuser who is not a national analyst): their place is the
+    admin, not a trust's pages."""
+    return _active(user) and user.is_superuser and not user.is_national_analyst
+
+
 def approves_anywhere(user) -> bool:
     """Does the user approve projects at some trust (a QI lead, or the operator)? No query
     beyond the cached role map."""

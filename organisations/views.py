@@ -21,7 +21,7 @@ def home(request):
     user = request.user
     if not user.is_authenticated:
         return render(request, "home.html")
-    if user.is_superuser and not user.is_national_analyst:
+    if access.operates_the_platform(user):
         return redirect("admin:index")  # the platform operator's place
     if access.has_permission(user, Permission.NATIONAL_VIEW):
         return redirect("reports:national")
