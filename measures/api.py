@@ -48,6 +48,8 @@ class _Write(ServiceWrites):
             return super()._call(fn, **kwargs)
         except RowsInvalid as exc:
             raise _rows_errors(exc) from exc
+        except services.DataConflict as exc:
+            raise DataConflictError(exc) from exc
 
 
 # ---- measures -------------------------------------------------------------------------------
@@ -60,9 +62,9 @@ class MeasureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Measure
         fields = ["id", "project", "name", "kind", "definition", "unit_label", "frequency",
-                  "chart", "direction", "target", "driver", "position", "variation_icon",
-                  "assurance"]
-        read_only_fields = ["position", "variation_icon", "assurance"]
+                  "chart", "direction", "target", "driver", "position", "data_version",
+                  "variation_icon", "assurance"]
+        read_only_fields = ["position", "data_version", "variation_icon", "assurance"]
 
     def _snap(self, obj):
         try:
@@ -81,7 +83,8 @@ class MeasureSerializer(serializers.ModelSerializer):
 
 class MeasureUpdateSerializer(MeasureSerializer):
     class Meta(MeasureSerializer.Meta):
-        read_only_fields = ["project", "position", "variation_icon", "assurance"]
+        read_only_fields = ["project", "position", "data_version", "variation_icon",
+                            "assurance"]
 
 
 class DataRowSerializer(serializers.Serializer):
@@ -97,10 +100,35 @@ class DataRowSerializer(serializers.Serializer):
 
 BulkRequest = inline_serializer("DataPointBulkRequest", fields={
     "points": DataRowSerializer(many=True),
+    "base_version": serializers.IntegerField(
+        required=False, min_value=0,
+        help_text="The measure's `data_version` you read. Needed to replace a period's "
+                  "saved values; if someone changed them after this version → 409."),
 })
 BulkResponse = inline_serializer("DataPointBulkResponse", fields={
     "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
 })
+class DataConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    data_version = serializers.IntegerField(help_text="Base a retry on this version.")
+    current = serializers.ListField(child=serializers.DictField(),
+                                    help_text="The conflicting points as saved now.")
+
+
+class DataConflictError(APIException):
+    """409: the write would overwrite someone else's change. Nothing was saved."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, exc: services.DataConflict):
+        self.detail = {
+            "detail": exc.message,
+            "data_version": exc.data_version,
+            "current": [DataPointSerializer(p).data for p in exc.points if p.pk],
+        }
+
+
 RowErrors = inline_serializer("DataRowErrors", fields={
     "errors": inline_serializer("DataRowError", many=True, fields={
         "row": serializers.IntegerField(allow_null=True),
@@ -133,8 +161,8 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
         project = visible_project(request, data.pop("project").pk, Permission.PROJECT_EDIT)
-        measure = self._call(services.measure_create, project=project, by=request.user, **data)
-        return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
+        return self._answer(MeasureSerializer, services.measure_create, status.HTTP_201_CREATED,
+                            project=project, by=request.user, **data)
 
     def update(self, request, *args, **kwargs):
         measure = self.get_object()
@@ -142,9 +170,8 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
                                     partial=kwargs.get("partial", False))
         s.is_valid(raise_exception=True)
         fresh = Measure.objects.get(pk=measure.pk)
-        measure = self._call(services.measure_update, measure=fresh, by=request.user,
-                             **s.validated_data)
-        return Response(MeasureSerializer(measure).data)
+        return self._answer(MeasureSerializer, services.measure_update, measure=fresh,
+                            by=request.user, **s.validated_data)
 
     def destroy(self, request, *args, **kwargs):
         self._call(services.measure_delete, measure=self.get_object(), by=request.user)
@@ -180,11 +207,14 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
 
     @extend_schema(
         request=BulkRequest,
-        responses={200: BulkResponse, 400: RowErrors},
+        responses={200: BulkResponse, 400: RowErrors, 409: DataConflictSerializer},
         summary="Add or update many data points at once (all or nothing)",
         description=(
-            f"Up to {MAX_ROWS:,} points. A period the measure already has is updated; others "
-            "are added. Any invalid point → 400 listing every problem by row (1-based "
+            f"Up to {MAX_ROWS:,} points. New periods are added. A period the measure already "
+            "has is updated when you send `base_version` (the measure's `data_version` you "
+            "read) and nobody changed that period after it; otherwise → 409 with the points "
+            "as saved now, and nothing is saved. Sending values equal to the saved ones "
+            "changes nothing. Any invalid point → 400 listing every problem by row (1-based "
             "position in `points`) and column; nothing is saved. Same rules as file uploads."
         ),
     )
@@ -196,9 +226,14 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
             raise ValidationError({"points": "Send a list of data points."})
         if len(points) > MAX_ROWS:
             raise ValidationError({"points": f"Send at most {MAX_ROWS:,} points at a time."})
+        base = request.data.get("base_version")
+        if base is not None and (isinstance(base, bool) or not isinstance(base, int)
+                                 or base < 0):
+            raise ValidationError({"base_version": "Send the measure's data_version you read "
+                                                   "(a whole number)."})
         rows = [{"row": i, **p} for i, p in enumerate(points, start=1)]
         summary = self._call(services.data_points_merge, measure=measure, rows=rows,
-                             by=request.user)
+                             by=request.user, base_version=base)
         return Response({"created": summary.created, "updated": summary.updated})
 
 
@@ -209,7 +244,8 @@ class DataPointSerializer(serializers.ModelSerializer):
     class Meta:
         model = DataPoint
         fields = ["id", "measure", "period", "value", "numerator", "denominator",
-                  "annotation", "rebaseline"]
+                  "annotation", "rebaseline", "version"]
+        read_only_fields = ["version"]
 
 
 class DataPointCreateSerializer(DataRowSerializer):
@@ -219,6 +255,8 @@ class DataPointCreateSerializer(DataRowSerializer):
 class DataPointUpdateSerializer(DataRowSerializer):
     period = serializers.CharField(required=False)
     rebaseline = serializers.BooleanField(required=False)
+    version = serializers.IntegerField(
+        min_value=0, help_text="The point's version you read. A stale version gets 409.")
 
 
 @extend_schema_view(
@@ -227,9 +265,13 @@ class DataPointUpdateSerializer(DataRowSerializer):
     create=extend_schema(request=DataPointCreateSerializer,
                          responses={201: DataPointSerializer, 400: RowErrors}),
     update=extend_schema(request=DataPointUpdateSerializer,
-                         responses={200: DataPointSerializer, 400: RowErrors}),
+                         responses={200: DataPointSerializer, 400: RowErrors,
+                                    409: DataConflictSerializer},
+                         summary="Change a data point (send its `version`)"),
     partial_update=extend_schema(request=DataPointUpdateSerializer,
-                                 responses={200: DataPointSerializer, 400: RowErrors}),
+                                 responses={200: DataPointSerializer, 400: RowErrors,
+                                            409: DataConflictSerializer},
+                                 summary="Change a data point (send its `version`)"),
 )
 class DataPointViewSet(_Write, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        mixins.CreateModelMixin, mixins.UpdateModelMixin,
@@ -257,17 +299,19 @@ class DataPointViewSet(_Write, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data = dict(s.validated_data)
         measure = data.pop("measure")
         visible_project(request, measure.project_id, Permission.DATA_ENTER)
-        point = self._call(services.data_point_create, measure=measure, by=request.user,
-                           **data)
-        return Response(DataPointSerializer(point).data, status=status.HTTP_201_CREATED)
+        return self._answer(DataPointSerializer, services.data_point_create,
+                            status.HTTP_201_CREATED, measure=measure, by=request.user, **data)
 
     def update(self, request, *args, **kwargs):
         point = self.get_object()
+        visible_project(request, point.measure.project_id, Permission.DATA_ENTER)  # 403 first
         s = DataPointUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         s.is_valid(raise_exception=True)
-        point = self._call(services.data_point_update, point=point, by=request.user,
-                           **s.validated_data)
-        return Response(DataPointSerializer(point).data)
+        data = dict(s.validated_data)
+        if "version" not in data:
+            raise ValidationError({"version": ["Send the version of the point you read."]})
+        return self._answer(DataPointSerializer, services.data_point_update, point=point,
+                            by=request.user, expected_version=data.pop("version"), **data)
 
     def destroy(self, request, *args, **kwargs):
         self._call(services.data_point_delete, point=self.get_object(), by=request.user)

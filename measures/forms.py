@@ -148,3 +148,6 @@ class UploadForm(NHSFormMixin, forms.Form):
                         "empty": "The file is empty"},
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+    # The measure's data_version when the page was opened: replacing values that someone
+    # changed after it is refused (services.DataConflict) rather than done silently.
+    base_version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)

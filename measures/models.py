@@ -58,6 +58,10 @@ class Measure(models.Model):
     # When the data or settings last changed; a snapshot built from older data is stale even
     # if its dirty mark was lost (reconcile compares it with MeasureSnapshot.data_as_of).
     data_changed_at = models.DateTimeField(null=True, blank=True)
+    # Counts the writes of this measure's data. Each point keeps the count of the write that
+    # last changed it, so a write based on an older count can tell that it would overwrite
+    # someone else's change (services.DataConflict) instead of doing so silently.
+    data_version = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()
 
@@ -94,6 +98,8 @@ class DataPoint(models.Model):
     rebaseline = models.BooleanField(
         default=False, help_text="Start a new phase of limits from this point."
     )
+    # The measure's data_version when this point was last added or changed.
+    version = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()
 

@@ -150,14 +150,68 @@ def _row_of(point: DataPoint) -> dict:
     }
 
 
-def _lock(measure: Measure) -> None:
+def _lock(measure: Measure) -> int:
     """Writers of one measure's data take turns: two uploads of the same new period would
-    otherwise both insert it, and one would fail on the unique period (a 500)."""
-    list(Measure.objects.select_for_update().filter(pk=measure.pk).values_list("pk"))
+    otherwise both insert it, and one would fail on the unique period (a 500). Answers the
+    measure's data_version, read under the lock."""
+    return Measure.objects.select_for_update().values_list("data_version", flat=True).get(
+        pk=measure.pk)
 
 
 CONFLICT = ("Someone else saved data for this measure at the same moment. Reload the page "
             "to see it, then try again.")
+
+
+class DataConflict(Exception):
+    """The write would change points that someone else changed after the version it was
+    based on (`base_version`). Nothing was saved. `points` are those points as saved now;
+    `data_version` is the version to base a retry on."""
+
+    def __init__(self, *, points: Sequence[DataPoint], data_version: int,
+                 base_version: int | None):
+        self.points = sorted(points, key=lambda p: p.period)
+        self.data_version = data_version
+        self.base_version = base_version
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        if self.base_version is None:
+            start = ("These periods already have other values. To replace them, send the "
+                     f"measure's data_version ({self.data_version}) as base_version")
+        else:
+            start = ("Someone else changed this measure's data after you opened it (version "
+                     f"{self.base_version}; it is now {self.data_version}). Nothing was saved")
+        return f"{start}. Saved now: " + "; ".join(_describe(p) for p in self.points[:10]) + (
+            f"; and {len(self.points) - 10} more" if len(self.points) > 10 else "")
+
+
+def _describe(point: DataPoint) -> str:
+    def num(v):
+        return "blank" if v is None else (f"{v:g}")
+
+    if point.measure.uses_ratio:
+        value = f"{num(point.numerator)} / {num(point.denominator)}"
+    else:
+        value = num(point.value)
+    return f"{point.period:%-d %B %Y} is {value}"
+
+
+def _changes(point: DataPoint, fields: Mapping) -> bool:
+    return any(getattr(point, name) != value for name, value in fields.items())
+
+
+def _check_base(measure, current_version, base_version, at_risk) -> None:
+    """Refuse a write that would overwrite points changed after `base_version` (None: the
+    caller did not say which version it saw, so any overwrite of a different value is one)."""
+    changed_since = [
+        p for p in at_risk if base_version is None or p.version > base_version
+    ]
+    if changed_since:
+        for p in changed_since:
+            p.measure = measure
+        raise DataConflict(points=changed_since, data_version=current_version,
+                           base_version=base_version)
 
 
 def _validate(measure: Measure, rows, *, exclude_ids: Iterable[int] = ()):
@@ -169,59 +223,78 @@ def _validate(measure: Measure, rows, *, exclude_ids: Iterable[int] = ()):
     return clean
 
 
-def _apply(measure: Measure, clean, existing: dict, by, summary: SaveSummary) -> None:
+def _apply(measure: Measure, clean, existing: dict, by, summary: SaveSummary,
+           version: int) -> None:
     for row in clean:
         point = existing.get(row.period)
         if point is None:
-            point = DataPoint(measure=measure, period=row.period, **row.fields())
+            point = DataPoint(measure=measure, period=row.period, version=version,
+                              **row.fields())
             save_validated(point, by=by, exclude=["measure"])
             summary.created += 1
             continue
-        changed = False
-        for name, value in row.fields().items():
-            if getattr(point, name) != value:
+        if _changes(point, row.fields()):
+            for name, value in row.fields().items():
                 setattr(point, name, value)
-                changed = True
-        if changed:
+            point.version = version
             save_validated(point, by=by, exclude=["measure"])
             summary.updated += 1
 
 
+def _bump(measure: Measure, version: int, summary: SaveSummary) -> None:
+    if summary.created or summary.updated or summary.deleted:
+        Measure.objects.filter(pk=measure.pk).update(data_version=version)
+        measure.data_version = version
+        measure_mark_dirty(measure_id=measure.pk)
+
+
 @transaction.atomic
-def data_points_merge(*, measure: Measure, rows: Sequence[Mapping], by) -> SaveSummary:
+def data_points_merge(
+    *, measure: Measure, rows: Sequence[Mapping], by, base_version: int | None = None
+) -> SaveSummary:
     """Add or update points from rows (upload, API bulk). All or nothing.
 
-    A period already in the database is updated; other existing points are left alone.
-    Raises RowsInvalid (nothing saved) when any row breaks a rule.
+    A new period is added; a period already in the database is updated, if nobody changed it
+    after `base_version` (the measure's data_version the writer saw). Without a base version
+    a row may add periods or repeat saved values but not replace different ones. Raises
+    RowsInvalid when any row breaks a rule and DataConflict when it would overwrite someone
+    else's change; either way nothing is saved.
     """
     _require(by, Permission.DATA_ENTER, measure.project)
-    _lock(measure)
+    current_version = _lock(measure)
     clean = _validate(measure, rows)
     existing = {
         p.period: p
         for p in measure.points.select_for_update().filter(period__in=[r.period for r in clean])
     }
+    _check_base(measure, current_version, base_version, [
+        existing[r.period] for r in clean
+        if r.period in existing and _changes(existing[r.period], r.fields())
+    ])
     summary = SaveSummary()
     try:
-        _apply(measure, clean, existing, by, summary)
+        _apply(measure, clean, existing, by, summary, current_version + 1)
     except IntegrityError as exc:  # a writer that did not take the lock (a safety net)
         raise RowsInvalid([RowError(None, None, CONFLICT)]) from exc
-    if summary.created or summary.updated:
-        measure_mark_dirty(measure_id=measure.pk)
+    _bump(measure, current_version + 1, summary)
     return summary
 
 
 @transaction.atomic
 def data_points_replace(
-    *, measure: Measure, rows: Sequence[Mapping], delete_ids: Iterable[int] = (), by
+    *, measure: Measure, rows: Sequence[Mapping], delete_ids: Iterable[int] = (), by,
+    base_version: int | None = None,
 ) -> SaveSummary:
     """Save the data-entry grid. All or nothing.
 
     `rows` are the grid's rows; a row with the ``id`` of an existing point edits that point
     (its date may change), a row without one adds a point. `delete_ids` are removed.
+    `base_version` is the measure's data_version when the grid was opened: editing or
+    removing a point that someone changed since raises DataConflict (nothing saved).
     """
     _require(by, Permission.DATA_ENTER, measure.project)
-    _lock(measure)
+    current_version = _lock(measure)
+    version = current_version + 1
     delete_ids = set(delete_ids)
     current = {p.pk: p for p in measure.points.select_for_update()}
     edited = {}  # row number -> existing point
@@ -246,6 +319,12 @@ def data_points_replace(
     ]
     if clashes:
         raise RowsInvalid(clashes)
+    by_row = {r.row: r for r in clean}
+    _check_base(measure, current_version, base_version, [current[pk] for pk in delete_ids] + [
+        point for row_no, point in edited.items()
+        if row_no in by_row and (point.period != by_row[row_no].period
+                                 or _changes(point, by_row[row_no].fields()))
+    ])
     summary = SaveSummary()
     # A point whose date changes is removed and added again, so that two rows may swap
     # dates without breaking the one-point-per-period constraint midway.
@@ -255,45 +334,56 @@ def data_points_replace(
         point.delete()
     summary.deleted += len(delete_ids)
     in_place = {r.period: edited[r.row] for r in clean if r.row in edited and r not in moved}
-    _apply(measure, [r for r in clean if r not in moved], in_place, by, summary)
+    _apply(measure, [r for r in clean if r not in moved], in_place, by, summary, version)
     for r in moved:
-        point = DataPoint(measure=measure, period=r.period, **r.fields())
+        point = DataPoint(measure=measure, period=r.period, version=version, **r.fields())
         save_validated(point, by=by, exclude=["measure"])
         summary.updated += 1
-    if summary.created or summary.updated or summary.deleted:
-        measure_mark_dirty(measure_id=measure.pk)
+    _bump(measure, version, summary)
     return summary
 
 
 @transaction.atomic
 def data_point_create(*, measure: Measure, by, **fields) -> DataPoint:
     _require(by, Permission.DATA_ENTER, measure.project)
-    _lock(measure)
+    version = _lock(measure) + 1
     clean = _validate(measure, [{"row": 1, **fields}])[0]
     if measure.points.filter(period=clean.period).exists():
         raise RowsInvalid([RowError(1, "period", f"{clean.period:%Y-%m-%d} already has a "
                                                  "point: update that one instead")])
-    point = DataPoint(measure=measure, period=clean.period, **clean.fields())
+    point = DataPoint(measure=measure, period=clean.period, version=version, **clean.fields())
     save_validated(point, by=by, exclude=["measure"])
-    measure_mark_dirty(measure_id=measure.pk)
+    _bump(measure, version, SaveSummary(created=1))
     return point
 
 
 @transaction.atomic
-def data_point_update(*, point: DataPoint, by, **fields) -> DataPoint:
+def data_point_update(
+    *, point: DataPoint, by, expected_version: int | None = None, **fields
+) -> DataPoint:
+    """Change one point, if it is still at `expected_version` (the point's version the
+    writer read; None skips the check). A mismatch raises DataConflict, nothing saved."""
     measure = point.measure
     _require(by, Permission.DATA_ENTER, measure.project)
-    _lock(measure)
+    current_version = _lock(measure)
+    point = DataPoint.objects.select_related("measure").get(pk=point.pk)
+    if expected_version is not None and point.version != expected_version:
+        raise DataConflict(points=[point], data_version=current_version,
+                           base_version=expected_version)
+    measure = point.measure
     row = {**_row_of(point), "row": 1, **fields}
     clean = _validate(measure, [row], exclude_ids=[point.pk])[0]
     if measure.points.filter(period=clean.period).exclude(pk=point.pk).exists():
         raise RowsInvalid([RowError(1, "period", f"{clean.period:%Y-%m-%d} already has a "
                                                  "point")])
+    if point.period == clean.period and not _changes(point, clean.fields()):
+        return point
     point.period = clean.period
     for name, value in clean.fields().items():
         setattr(point, name, value)
+    point.version = current_version + 1
     save_validated(point, by=by, exclude=["measure"])
-    measure_mark_dirty(measure_id=measure.pk)
+    _bump(measure, point.version, SaveSummary(updated=1))
     return point
 
 
@@ -301,9 +391,10 @@ def data_point_update(*, point: DataPoint, by, **fields) -> DataPoint:
 def data_point_delete(*, point: DataPoint, by) -> None:
     measure = point.measure
     _require(by, Permission.DATA_ENTER, measure.project)
+    version = _lock(measure) + 1
     point._history_user = by
     point.delete()
-    measure_mark_dirty(measure_id=measure.pk)
+    _bump(measure, version, SaveSummary(deleted=1))
 
 
 # ---- SPC snapshots ------------------------------------------------------------------------

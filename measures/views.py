@@ -170,6 +170,17 @@ def _initial_rows(measure):
     ]
 
 
+def _base_version(request) -> int | None:
+    """The measure's data_version when the form was opened (a hidden field), if sent."""
+    raw = request.POST.get("base_version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _conflict_errors(exc: services.DataConflict) -> list:
+    return [imports.RowError(None, None, exc.message + ". Your changes are still in the "
+                             "form: reload the page to see theirs, then make yours again.")]
+
+
 def _error_items(errors, *, prefix=None) -> list[dict]:
     """Error-summary items: text, and a link to the cell when there is one."""
     items = []
@@ -193,7 +204,8 @@ def measure_data(request, pk, mid):
             data[total] = str(min(int(data.get(total) or 0) + 5, 2000))
             formset = DataFormSet(data, prefix=prefix)
             formset.is_valid()
-            return _data_page(request, measure, formset, [])
+            return _data_page(request, measure, formset, [],
+                              base_version=_base_version(request))
         formset = DataFormSet(data, prefix=prefix)
         if formset.is_valid():
             rows, delete_ids = [], []
@@ -210,7 +222,12 @@ def measure_data(request, pk, mid):
                     "rebaseline")}})
             try:
                 summary = services.data_points_replace(
-                    measure=measure, rows=rows, delete_ids=delete_ids, by=request.user)
+                    measure=measure, rows=rows, delete_ids=delete_ids, by=request.user,
+                    base_version=_base_version(request))
+            except services.DataConflict as exc:
+                errors = _conflict_errors(exc)
+                return _data_page(request, measure, formset, errors, status=409,
+                                  base_version=_base_version(request))
             except RowsInvalid as exc:
                 errors = exc.errors
                 for e in errors:
@@ -230,13 +247,17 @@ def measure_data(request, pk, mid):
                 errors.append(imports.RowError(None, None, msg))
     else:
         formset = DataFormSet(prefix=prefix, initial=_initial_rows(measure))
-    return _data_page(request, measure, formset, errors, status=200)
+    base = _base_version(request) if request.method == "POST" else None
+    return _data_page(request, measure, formset, errors, status=200, base_version=base)
 
 
-def _data_page(request, measure, formset, errors, status=200):
+def _data_page(request, measure, formset, errors, status=200, base_version=None):
     project = measure.project
     return render(request, "measures/data.html", {
         "project": project, "measure": measure, "formset": formset,
+        # A failed save keeps the version the grid was opened at, so saving again still
+        # notices changes made by others in between.
+        "base_version": measure.data_version if base_version is None else base_version,
         "error_items": _error_items(errors, prefix=formset.prefix),
         "period_rule": imports.frequency_rule(measure, imports.reference_weekday(measure)),
         "crumbs": project_crumbs(project, (measure.name, reverse(
@@ -249,7 +270,9 @@ def measure_upload(request, pk, mid):
     measure = measure_for(request, pk, mid, P.DATA_ENTER)
     project = measure.project
     errors = []
-    form = UploadForm(*form_args(request, files=True))
+    status = 200
+    form = UploadForm(*form_args(request, files=True),
+                      initial={"base_version": measure.data_version})
     if request.method == "POST":
         if form.is_valid():
             parsed = imports.parse_upload(measure, form.cleaned_data["file"])
@@ -257,7 +280,10 @@ def measure_upload(request, pk, mid):
             if not errors:
                 try:
                     summary = services.data_points_merge(
-                        measure=measure, rows=parsed.rows, by=request.user)
+                        measure=measure, rows=parsed.rows, by=request.user,
+                        base_version=form.cleaned_data["base_version"])
+                except services.DataConflict as exc:
+                    errors, status = _conflict_errors(exc), 409
                 except RowsInvalid as exc:
                     errors = exc.errors
                 else:
@@ -275,7 +301,7 @@ def measure_upload(request, pk, mid):
         "max_rows": imports.MAX_ROWS,
         "crumbs": project_crumbs(project, (measure.name, reverse(
             "projects:measure_detail", args=[pk, mid])), ("Upload data", None)),
-    }, status=200)
+    }, status=status)
 
 
 @login_required

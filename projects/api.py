@@ -9,6 +9,7 @@ without the right 403; invalid input gets 400 with a message per field and saves
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -205,27 +206,30 @@ class ProjectViewSet(
             "sponsor", "coach"
         )
 
-    def _out(self, project, code=status.HTTP_200_OK):
-        fresh = self._base().get(pk=project.pk)
-        return Response(ProjectSerializer(fresh, context={"request": self.request}).data,
-                        status=code)
+    def _write(self, call, code=status.HTTP_200_OK, **kwargs):
+        """Run the service and read the answer in one transaction: the client hears what
+        was committed, and a connection lost after the commit cannot turn a saved write
+        into a 500 (and its retry into a duplicate)."""
+        with transaction.atomic():
+            project = _service(call, by=self.request.user, **kwargs)
+            fresh = self._base().get(pk=project.pk)
+            data = ProjectSerializer(fresh, context={"request": self.request}).data
+        return Response(data, status=code)
 
     def create(self, request, *args, **kwargs):
         data = ProjectCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         trust = fields.pop("trust")
-        project = _service(services.project_create, by=request.user, trust=trust, **fields)
-        return self._out(project, status.HTTP_201_CREATED)
+        return self._write(services.project_create, status.HTTP_201_CREATED, trust=trust,
+                           **fields)
 
     def update(self, request, *args, **kwargs):
         project = self.get_object()
         partial = kwargs.get("partial", False)
         data = ProjectUpdateSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        project = _service(services.project_update, by=request.user, project=project,
-                           **data.validated_data)
-        return self._out(project)
+        return self._write(services.project_update, project=project, **data.validated_data)
 
     @extend_schema(request=TransitionSerializer, responses=ProjectSerializer,
                    summary="Change the status (only a QI lead approves)")
@@ -234,9 +238,8 @@ class ProjectViewSet(
         project = self.get_object()
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _service(services.project_transition, by=request.user, project=project,
-                 **data.validated_data)
-        return self._out(project)
+        return self._write(services.project_transition, project=project,
+                           **data.validated_data)
 
     @extend_schema(methods=["GET"], responses=TeamMemberSerializer(many=True),
                    summary="The project team (paginated)")
@@ -249,9 +252,11 @@ class ProjectViewSet(
         if request.method == "POST":
             data = TeamMemberInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            member = _service(services.team_member_add, by=request.user, project=project,
-                              **data.validated_data)
-            return Response(TeamMemberSerializer(member).data, status=status.HTTP_201_CREATED)
+            with transaction.atomic():  # the answer is read before the commit (see _write)
+                member = _service(services.team_member_add, by=request.user, project=project,
+                                  **data.validated_data)
+                body = TeamMemberSerializer(member).data
+            return Response(body, status=status.HTTP_201_CREATED)
         qs = project.team.select_related("user").order_by("id")
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(TeamMemberSerializer(page, many=True).data)
@@ -275,9 +280,11 @@ class ProjectViewSet(
         if request.method == "POST":
             data = ProgressScoreInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            entry = _service(services.progress_score_record, by=request.user, project=project,
-                             **data.validated_data)
-            return Response(ProgressScoreSerializer(entry).data, status=status.HTTP_201_CREATED)
+            with transaction.atomic():  # the answer is read before the commit (see _write)
+                entry = _service(services.progress_score_record, by=request.user,
+                                 project=project, **data.validated_data)
+                body = ProgressScoreSerializer(entry).data
+            return Response(body, status=status.HTTP_201_CREATED)
         qs = project.progress_scores.select_related("recorded_by").order_by("scored_on", "id")
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ProgressScoreSerializer(page, many=True).data)
@@ -310,6 +317,14 @@ class ServiceWrites:
             return fn(**kwargs)
         except DjangoValidationError as exc:
             raise django_errors(exc) from exc
+
+    def _answer(self, serializer, fn, code=status.HTTP_200_OK, **kwargs):
+        """Call the service and serialize what it saved in one transaction: the answer is
+        read before the commit, so a connection lost after the commit cannot turn a saved
+        write into a 500 (and the client's retry into a duplicate or a conflict)."""
+        with transaction.atomic():
+            data = serializer(self._call(fn, **kwargs)).data
+        return Response(data, status=code)
 
 
 # ---- drivers --------------------------------------------------------------------------------
@@ -355,18 +370,16 @@ class DriverViewSet(ServiceWrites, viewsets.ModelViewSet):
         s.is_valid(raise_exception=True)
         project = visible_project(request, s.validated_data["project"].pk,
                                    Permission.PROJECT_EDIT)
-        driver = self._call(services.driver_create, project=project,
-                            parent=s.validated_data.get("parent"),
+        return self._answer(DriverSerializer, services.driver_create, status.HTTP_201_CREATED,
+                            project=project, parent=s.validated_data.get("parent"),
                             text=s.validated_data["text"], by=request.user)
-        return Response(DriverSerializer(driver).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         driver = self.get_object()
         s = DriverUpdateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        driver = self._call(services.driver_update, driver=driver, text=s.validated_data["text"],
-                            by=request.user)
-        return Response(DriverSerializer(driver).data)
+        return self._answer(DriverSerializer, services.driver_update, driver=driver,
+                            text=s.validated_data["text"], by=request.user)
 
     def destroy(self, request, *args, **kwargs):
         self._call(services.driver_delete, driver=self.get_object(), by=request.user)
@@ -418,18 +431,17 @@ class ChangeIdeaViewSet(ServiceWrites, viewsets.ModelViewSet):
         s.is_valid(raise_exception=True)
         project = visible_project(request, s.validated_data["project"].pk,
                                    Permission.PROJECT_EDIT)
-        idea = self._call(services.change_idea_create, project=project,
-                          text=s.validated_data["text"], drivers=s.validated_data["drivers"],
-                          by=request.user)
-        return Response(ChangeIdeaSerializer(idea).data, status=status.HTTP_201_CREATED)
+        return self._answer(ChangeIdeaSerializer, services.change_idea_create,
+                            status.HTTP_201_CREATED, project=project,
+                            text=s.validated_data["text"], drivers=s.validated_data["drivers"],
+                            by=request.user)
 
     def update(self, request, *args, **kwargs):
         idea = self.get_object()
         s = ChangeIdeaUpdateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        idea = self._call(services.change_idea_update, change_idea=idea, by=request.user,
-                          **s.validated_data)
-        return Response(ChangeIdeaSerializer(idea).data)
+        return self._answer(ChangeIdeaSerializer, services.change_idea_update,
+                            change_idea=idea, by=request.user, **s.validated_data)
 
     def destroy(self, request, *args, **kwargs):
         self._call(services.change_idea_delete, change_idea=self.get_object(), by=request.user)

@@ -6,6 +6,7 @@ Every test here fails if the setting or code it guards is reverted (see each doc
 """
 
 import datetime as dt
+import json
 import os
 import signal
 import statistics
@@ -20,7 +21,6 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from measures import services
-from measures.imports import RowsInvalid
 from measures.models import DataPoint, Measure, MeasureSnapshot
 from measures.snapshots import stale_measure_ids
 from measures.tasks import reconcile
@@ -243,22 +243,28 @@ def _race(calls):
 
 
 def test_two_uploads_of_the_same_new_period_take_turns(private_broker, project, alice):
-    """The measure lock (`services._lock`) makes the second writer wait and then update the
-    point the first one added: both succeed, one point per period.
+    """Two writers based on the same version race to add the same new period with different
+    values. The measure lock (`services._lock`) makes the second wait; it then finds the
+    point the first added after its base version and is refused with a DataConflict that
+    names the saved value. Never an IntegrityError, never a silent overwrite.
 
-    Fails if `_lock` is removed: the second insert hits the unique period and returns a
-    conflict (RowsInvalid) — or an IntegrityError (a 500) without the safety net."""
+    Fails if `_lock` is removed (the second insert hits the unique period: RowsInvalid, or a
+    500 without the safety net) or if the version check is (the second overwrites)."""
     measure = MeasureFactory(project=project)
     for round_ in range(ROUNDS):
+        measure.refresh_from_db()
+        base = measure.data_version
         outcomes = _race([
-            lambda v=v, r=round_: services.data_points_merge(
-                measure=measure, rows=_rows(r, value=v), by=alice)
+            lambda v=v, r=round_, b=base: services.data_points_merge(
+                measure=measure, rows=_rows(r, value=v), by=alice, base_version=b)
             for v in (1.0, 2.0)
         ])
-        errors = [o for o in outcomes if isinstance(o, BaseException)]
-        assert not [e for e in errors if not isinstance(e, RowsInvalid)], errors
-        assert not errors, f"round {round_}: a writer was refused: {errors}"
-        assert sorted((o.created, o.updated) for o in outcomes) == [(0, 1), (1, 0)]
+        wins = [o for o in outcomes if isinstance(o, services.SaveSummary)]
+        conflicts = [o for o in outcomes if isinstance(o, services.DataConflict)]
+        assert (len(wins), len(conflicts)) == (1, 1), f"round {round_}: {outcomes}"
+        assert (wins[0].created, wins[0].updated) == (1, 0)
+        saved = measure.points.get(period=_month(round_))
+        assert [p.value for p in conflicts[0].points] == [saved.value]
     periods = list(measure.points.values_list("period", flat=True))
     assert sorted(periods) == [_month(i) for i in range(ROUNDS)]
     reconcile()  # in-process: the refreshes went to a private broker with no worker
@@ -266,32 +272,72 @@ def test_two_uploads_of_the_same_new_period_take_turns(private_broker, project, 
     assert measure.snapshot.n_points == ROUNDS
 
 
+def _api_post(live_server, measure, user):
+    url = f"{live_server.url}/api/v1/measures/{measure.pk}/data-points/"
+    auth = "Basic " + b64encode(f"{user.email}:{PASSWORD}".encode()).decode()
+
+    def post(i, value, base=None):
+        body = {"points": [{"period": _month(i).isoformat(), "value": value}]}
+        if base is not None:
+            body["base_version"] = base
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": auth})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    return post
+
+
 def test_two_api_uploads_of_the_same_new_period_never_500(
     private_broker, live_server, project, alice
 ):
-    """The same race through HTTP: two clients POST the same new period to the bulk API of
-    a live server at once. Both get 200 (never 500 or a conflict).
+    """The same race through HTTP: two clients POST the same new period, with different
+    values, to the bulk API of a live server at once. One gets 200, the other 409 with the
+    value now saved — never 500, never a silent overwrite.
 
-    Fails if `_lock` is removed (one client gets 400, the conflict message)."""
+    Fails if `_lock` is removed (a 400 conflict message or a 500) or the version check is."""
     measure = MeasureFactory(project=project)
-    url = f"{live_server.url}/api/v1/measures/{measure.pk}/data-points/"
-    auth = "Basic " + b64encode(f"{alice.email}:{PASSWORD}".encode()).decode()
-
-    def post(i, value):
-        body = f'{{"points": [{{"period": "{_month(i).isoformat()}", "value": {value}}}]}}'
-        request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-            "Content-Type": "application/json", "Authorization": auth})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-
+    post = _api_post(live_server, measure, alice)
     for round_ in range(ROUNDS):
         outcomes = _race([lambda v=v, r=round_: post(r, v) for v in (1, 2)])
         assert all(isinstance(o, tuple) for o in outcomes), outcomes
-        assert [status for status, _ in outcomes] == [200, 200], outcomes
+        assert sorted(status for status, _ in outcomes) == [200, 409], outcomes
+        saved = measure.points.get(period=_month(round_)).value
+        conflict = next(body for status, body in outcomes if status == 409)
+        assert [p["value"] for p in conflict["current"]] == [saved]
     assert measure.points.count() == ROUNDS
+    reconcile()
+    _assert_snapshots_right([measure], timeout=30)
+
+
+def test_two_api_uploads_changing_the_same_saved_period_detect_the_conflict(
+    private_broker, live_server, project, alice
+):
+    """Both clients read the measure (same data_version) and replace the same saved period
+    with different values at once: exactly one is saved; the other hears 409 with the
+    winner's value and the version to retry from, and its retry on that version succeeds.
+
+    Fails if the version check in `services.data_points_merge` is removed (both 200, last
+    writer wins: what the issue found 10 times out of 10)."""
+    measure = MeasureFactory(project=project)
+    post = _api_post(live_server, measure, alice)
+    assert post(0, 0)[0] == 200
+    for round_ in range(ROUNDS):
+        measure.refresh_from_db()
+        base = measure.data_version
+        values = (1000 + 2 * round_, 1001 + 2 * round_)  # never the value saved already
+        outcomes = _race([lambda v=v, b=base: post(0, v, b) for v in values])
+        assert sorted(status for status, _ in outcomes) == [200, 409], outcomes
+        saved = measure.points.get(period=_month(0)).value
+        loser = next(body for status, body in outcomes if status == 409)
+        assert [p["value"] for p in loser["current"]] == [saved]
+        assert loser["data_version"] == base + 1
+    status, _ = post(0, 7, loser["data_version"])
+    assert status == 200 and measure.points.get(period=_month(0)).value == 7
     reconcile()
     _assert_snapshots_right([measure], timeout=30)
 

@@ -165,9 +165,13 @@ def test_data_point_create_update_delete(api, measure, alice):
     dup = api.post("/api/v1/data-points/", {"measure": measure.pk, "period": "2025-01-01",
                                             "value": 1}, format="json")
     assert dup.status_code == 400 and dup.json()["errors"][0]["column"] == "period"
-    r = api.patch(f"/api/v1/data-points/{pid}/", {"value": 5}, format="json")
+    version = r.json()["version"]
+    r = api.patch(f"/api/v1/data-points/{pid}/", {"value": 5, "version": version},
+                  format="json")
     assert r.status_code == 200 and r.json()["value"] == 5
-    bad = api.patch(f"/api/v1/data-points/{pid}/", {"period": "2025-01-09"}, format="json")
+    bad = api.patch(f"/api/v1/data-points/{pid}/", {"period": "2025-01-09",
+                                                    "version": r.json()["version"]},
+                    format="json")
     assert bad.status_code == 400
     assert _snap(measure) == [(dt.date(2025, 1, 1), 5.0)]
     assert api.delete(f"/api/v1/data-points/{pid}/").status_code == 204
@@ -191,7 +195,9 @@ def test_bulk_is_all_or_nothing_with_the_upload_rules(api, measure, alice):
     assert _snap(measure) == before
     assert api.post(url, {"points": "nope"}, format="json").status_code == 400
     r = api.post(url, {"points": [{"period": "2024-01-01", "value": 10},
-                                  {"period": "2024-02-01", "value": 2}]}, format="json")
+                                  {"period": "2024-02-01", "value": 2}],
+                       "base_version": api.get(f"/api/v1/measures/{measure.pk}/").json()[
+                           "data_version"]}, format="json")
     assert r.status_code == 200 and r.json() == {"created": 1, "updated": 1}
     assert _snap(measure) == [(dt.date(2024, 1, 1), 10.0), (dt.date(2024, 2, 1), 2.0)]
 

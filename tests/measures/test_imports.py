@@ -55,7 +55,10 @@ def _upload(measure, upload, by):
     if parsed.errors:
         return parsed.errors
     try:
-        services.data_points_merge(measure=measure, rows=parsed.rows, by=by)
+        # As the upload page does: based on the data as the page showed it.
+        measure.refresh_from_db()
+        services.data_points_merge(measure=measure, rows=parsed.rows, by=by,
+                                   base_version=measure.data_version)
     except RowsInvalid as exc:
         return exc.errors
     return []

@@ -236,9 +236,12 @@ def test_trial_limits_are_flagged_under_12_points(client, measure, alice):
 # ---- data grid -------------------------------------------------------------------------
 
 
-def _grid(rows, *, total=None):
+def _grid(rows, *, total=None, base_version=0):
+    """The grid's POST. `base_version` is the measure's data_version the page was opened
+    at (0: before any write through the services, as factory-made points are)."""
     data = {"rows-TOTAL_FORMS": str(total or len(rows)), "rows-INITIAL_FORMS": "0",
-            "rows-MIN_NUM_FORMS": "0", "rows-MAX_NUM_FORMS": "2000", "save": "1"}
+            "rows-MIN_NUM_FORMS": "0", "rows-MAX_NUM_FORMS": "2000", "save": "1",
+            "base_version": str(base_version)}
     for i, row in enumerate(rows):
         for key, value in row.items():
             if key in ("rebaseline", "DELETE"):
