@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format services-test bench bench-load lock frontend clean
+.PHONY: install run test lint format services-test bench bench-load bench-national lock frontend clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench: install
 bench-load: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python bench/bench_load.py
+
+## The synthetic country on PostgreSQL + Redis (bench/bench_national.py): rebuild, pages,
+## write → snapshot latency and memory, as ratios; appended to bench/RESULTS.md.
+bench-national: install
+	$(BIN)/python bench/bench_national.py $(BENCH_ARGS)
 
 ## Re-pin dependencies after changing pyproject.toml.
 lock:

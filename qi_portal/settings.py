@@ -284,8 +284,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     # Redelivery of an unacknowledged task after a worker dies: longer than the longest
-    # task (national_rebuild, 3,600 s), or a slow task would run twice at once.
+    # task (reconcile, 600 s; a rebuild chunk is under a second), or a slow task would run
+    # twice at once.
     "visibility_timeout": 2 * 3600,
+}
+# Two queues: "celery" (the default) for the interactive refresh after a write, "bulk" for
+# the national rebuild's chunks, so a saved data point never waits behind a rebuild. A
+# worker started with `-Q celery,bulk` serves both; production runs one worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.national_rebuild": {"queue": "bulk"},
+    "reports.tasks.rebuild_chunk": {"queue": "bulk"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -163,8 +163,8 @@ class Worker:
         self._log = open(log_path, "ab")  # noqa: SIM115 — closed in stop()
         self.proc = subprocess.Popen(
             [str(CELERY), "-A", "qi_portal", "worker", "--loglevel=INFO", "-n", self.name,
-             "--pool=prefork", "--concurrency=1", "--without-heartbeat", "--without-gossip",
-             "--without-mingle"],
+             "-Q", "celery,bulk", "--pool=prefork", "--concurrency=1", "--without-heartbeat",
+             "--without-gossip", "--without-mingle"],
             cwd=PROJECT_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: killed together at the end
         )

@@ -8,6 +8,7 @@ Every test here fails if the setting or code it guards is reverted (see each doc
 import datetime as dt
 import json
 import os
+import re
 import signal
 import statistics
 import threading
@@ -112,13 +113,14 @@ def test_writes_survive_a_killed_broker_and_reconcile_catches_up(
 
 # ---- 2. worker killed mid-rebuild ----------------------------------------------------------
 
-SLOW_MEASURES = 400
+SLOW_MEASURES = 1500
 SLOW_POINTS = 36
+CHUNK = 25  # measures per rebuild_chunk task: 60 chunks, each a short transaction
 
 
 def _seed_slow_rebuild(project) -> list[Measure]:
-    """Enough measures that national_rebuild takes a few seconds, all stale (dirty marks
-    whose enqueue was lost), without going through the services (fast)."""
+    """Enough measures that national_rebuild's chunks take a few seconds, all stale (dirty
+    marks whose enqueue was lost), without going through the services (fast)."""
     now = timezone.now()
     measures = Measure.objects.bulk_create([
         MeasureFactory.build(project=project, position=i, dirty_since=now, data_changed_at=now)
@@ -127,45 +129,59 @@ def _seed_slow_rebuild(project) -> list[Measure]:
     DataPoint.objects.bulk_create([
         DataPoint(measure=m, period=_month(i), value=float((i * 7 + m.pk) % 11))
         for m in measures for i in range(SLOW_POINTS)
-    ])
+    ], batch_size=5000)
     return measures
 
 
-def _wait_mid_rebuild(worker, timeout=60):
-    """Until the rebuild is under way but not finished; the worker's one pool child."""
-    def under_way():
-        return MeasureSnapshot.objects.count() >= 5
+def _chunk_ids(log: str, state: str) -> list[str]:
+    return re.findall(rf"rebuild_chunk\[([0-9a-f-]+)\] {state}", log)
 
-    assert wait_for(under_way, timeout, 0.05), "rebuild never started:\n" + worker.log()[-3000:]
-    built = MeasureSnapshot.objects.count()
-    assert built < SLOW_MEASURES // 2, f"rebuild too fast to kill mid-way ({built} built)"
-    return built
+
+def _wait_mid_chunk(worker, timeout=60):
+    """Until the rebuild is under way, not half done, and the worker is inside a chunk's
+    transaction (so a kill now loses a chunk in flight, not the gap between two)."""
+    def in_a_chunk():
+        built = MeasureSnapshot.objects.count()
+        if built < 2 * CHUNK:
+            return False
+        assert built < SLOW_MEASURES // 2, f"rebuild too fast to kill mid-way ({built} built)"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select count(*) from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and xact_start is not null "
+                "and state in ('active', 'idle in transaction')")
+            return cursor.fetchone()[0] > 0
+
+    assert wait_for(in_a_chunk, timeout, 0.002), (
+        "rebuild never started:\n" + worker.log()[-3000:])
 
 
 def test_rebuild_is_redone_after_its_worker_child_is_killed(
     private_broker, worker_factory, project
 ):
-    """kill -9 of the pool child running national_rebuild: the main process sees the child
-    lost and, with acks_late + CELERY_TASK_REJECT_ON_WORKER_LOST, puts the message back;
-    a new child runs the whole task again. No reconcile is sent: the redelivery alone must
-    leave every snapshot right.
+    """kill -9 of the pool child in the middle of a chunk of the national rebuild: the main
+    process sees the child lost and, with acks_late + CELERY_TASK_REJECT_ON_WORKER_LOST,
+    puts that chunk's message back; a new child runs it again and the other chunks go on.
+    No reconcile is sent: the redelivery alone must leave every snapshot right.
 
-    Fails if CELERY_TASK_REJECT_ON_WORKER_LOST is False (the task is acknowledged as failed
-    with WorkerLostError and half the measures stay stale) or CELERY_TASK_ACKS_LATE is
-    False (acknowledged before it ran)."""
+    Fails if CELERY_TASK_REJECT_ON_WORKER_LOST is False (the chunk is acknowledged as failed
+    with WorkerLostError and its measures stay stale) or CELERY_TASK_ACKS_LATE is False
+    (acknowledged before it ran)."""
     measures = _seed_slow_rebuild(project)
     worker = worker_factory()
     [child] = worker.children()
-    result = national_rebuild.delay()
-    _wait_mid_rebuild(worker)
+    national_rebuild.delay(chunk=CHUNK)
+    _wait_mid_chunk(worker)
     os.kill(child, signal.SIGKILL)
 
     assert wait_for(lambda: not stale_measure_ids(1), 120, 0.5), (
         f"{len(stale_measure_ids(10_000))} measures left stale after the child was killed:\n"
         + worker.log()[-3000:])
     log = worker.log()
-    assert log.count(f"national_rebuild[{result.id}] received") == 2, log[-3000:]
-    assert f"national_rebuild[{result.id}] succeeded" in log, log[-3000:]
+    received = _chunk_ids(log, "received")
+    redone = {i for i in received if received.count(i) == 2}
+    assert len(redone) == 1, log[-3000:]  # the chunk in flight, delivered again
+    assert len(set(_chunk_ids(log, "succeeded"))) == SLOW_MEASURES // CHUNK, log[-3000:]
     assert child not in worker.children()  # a new child did the work
     assert MeasureSnapshot.objects.filter(n_points=SLOW_POINTS).count() == len(measures)
     _assert_snapshots_right(measures[:5] + measures[-5:])
@@ -175,28 +191,33 @@ def test_main_process_killed_mid_rebuild_leaves_the_message_and_reconcile_heals(
     private_broker, worker_factory, project
 ):
     """kill -9 of the worker's main process (and its child, as when the machine dies) in
-    the middle of national_rebuild. Nobody is left to reject the message: it stays in Redis's
-    `unacked` set and would only be redelivered once `visibility_timeout` (2 h, longer than
-    the longest task so a slow task is never run twice at once) has passed. So a fresh
-    worker does not redo it at once; reconcile (every 5 minutes in production) is what
-    heals the snapshots — asserted here. Then we age the message past the visibility
-    timeout to show it was kept, not lost: the next worker to start redelivers it.
+    the middle of a chunk of the national rebuild. Nobody is left to reject that chunk's
+    message: it stays in Redis's `unacked` set and would only be redelivered once
+    `visibility_timeout` (2 h, longer than the longest task so a slow task is never run
+    twice at once) has passed. A fresh worker does the chunks still queued; the one in
+    flight stays stale until reconcile (every 5 minutes in production) heals it —
+    asserted here. Then we age the message past the visibility timeout to show it was
+    kept, not lost: the next worker redelivers it, and it finds nothing left to do.
 
     Fails if CELERY_TASK_ACKS_LATE is False (the message was acknowledged on receipt: the
     `unacked` set is empty) or if reconcile stops finding half-rebuilt measures."""
     measures = _seed_slow_rebuild(project)
     first = worker_factory()
-    result = national_rebuild.delay()
-    _wait_mid_rebuild(first)
+    national_rebuild.delay(chunk=CHUNK)
+    _wait_mid_chunk(first)
     first.kill()  # SIGKILL main, then its child
     redis = private_broker.client()
-    assert redis.hkeys("unacked") and redis.hlen("unacked") == 1, "the task was acknowledged"
-    assert stale_measure_ids(1), "the rebuild finished before the kill"
+    assert redis.hkeys("unacked") and redis.hlen("unacked") == 1, "the chunk was acknowledged"
+    log = first.log()
+    [in_flight] = set(_chunk_ids(log, "received")) - set(_chunk_ids(log, "succeeded"))
 
     second = worker_factory()
+    assert wait_for(lambda: len(stale_measure_ids(10_000)) == CHUNK, 120, 0.5), (
+        "the queued chunks were not done, or more than the one in flight is stale:\n"
+        + second.log()[-3000:])
+    assert in_flight not in second.log()  # still waiting its 2 h
     reconcile.delay()
     _assert_snapshots_right(measures, timeout=120)
-    assert f"national_rebuild[{result.id}]" not in second.log()  # still waiting its 2 h
     assert redis.hlen("unacked") == 1
     second.kill()
 
@@ -204,8 +225,9 @@ def test_main_process_killed_mid_rebuild_leaves_the_message_and_reconcile_heals(
     [tag] = redis.hkeys("unacked")
     redis.zadd("unacked_index", {tag: time.time() - 2 * 3600 - 60})
     third = worker_factory()
-    assert wait_for(lambda: f"national_rebuild[{result.id}] succeeded" in third.log(), 120,
+    assert wait_for(lambda: f"rebuild_chunk[{in_flight}] succeeded" in third.log(), 120,
                     0.5), third.log()[-3000:]
+    assert f"rebuild_chunk[{in_flight}] succeeded in" in third.log()
     assert redis.hlen("unacked") == 0
     _assert_snapshots_right(measures[:5] + measures[-5:])
 

@@ -61,7 +61,7 @@ def test_refresh_is_idempotent_and_quiet_for_a_deleted_measure():
 
 
 def test_a_write_during_the_rebuild_keeps_the_mark():
-    measure = MeasureFactory()
+    measure = MeasureFactory(chart=Measure.Chart.RUN)  # computed by measure_spc_result
     _points(measure, [4, 5, 6])
     from django.utils import timezone
 
@@ -106,3 +106,55 @@ def test_a_measure_with_no_snapshot_is_rebuilt_by_reconcile():
     assert not MeasureSnapshot.objects.filter(measure=measure).exists()
     assert tasks.reconcile() == 1
     assert MeasureSnapshot.objects.get(measure=measure).n_points == 2
+
+
+# ---- the batched rebuild (issue 12: the national rebuild at scale) ---------------------------
+
+
+def _mixed_measures(n):
+    """n measures of every chart type, directions and targets, some with a re-baseline, one
+    without data: what a real trust has."""
+    charts = ["xmr", "xmr", "xmr", "run", "p", "u", "c", "g", "t"]
+    measures = []
+    for i in range(n):
+        chart = charts[i % len(charts)]
+        measure = MeasureFactory(
+            chart=chart, frequency="event" if chart in ("g", "t") else "monthly",
+            direction=["increase", "decrease"][i % 2], target=[None, 10.0][(i // 2) % 2])
+        measures.append(measure)
+        if i == n - 1:
+            continue  # no data yet
+        for k in range(14 + i % 5):
+            DataPointFactory(
+                measure=measure, period=date(2023 + k // 12, k % 12 + 1, 1),
+                value=None if chart in ("p", "u", "t") else float((k * 7 + i) % 11 + 1),
+                numerator=float((k * 3 + i) % 9) if chart in ("p", "u") else None,
+                denominator=20.0 if chart in ("p", "u") else None,
+                rebaseline=(k == 9 and i % 3 == 0))
+    return measures
+
+
+def test_the_batch_stores_what_one_by_one_computation_gives():
+    measures = _mixed_measures(27)
+    assert snapshots.measures_refresh_batch([m.pk for m in measures]) == 27
+    for measure in measures:
+        snap = MeasureSnapshot.objects.get(measure=measure)
+        points = list(measure.points.order_by("period"))
+        if not points:
+            assert (snap.n_points, snap.result, snap.variation_icon) == (0, {}, "")
+            continue
+        expected = snapshots.measure_spc_result(measure, points)
+        assert snap.result == expected.to_dict(), measure.chart
+        assert snap.variation_icon == expected.variation_icon
+        assert snap.n_points == len(points) and snap.latest_period == points[-1].period
+
+
+@pytest.mark.parametrize("n", [5, 60])
+def test_the_batch_costs_the_same_queries_for_5_and_60_measures(n, django_assert_max_num_queries):
+    ids = [m.pk for m in _mixed_measures(n)]
+    MeasureSnapshot.objects.all().delete()
+    # Savepoint, lock + measures, points, the store (SQLite: the upsert; PostgreSQL: temp
+    # table, INSERT … ON CONFLICT, TRUNCATE), no dirty marks here.
+    with django_assert_max_num_queries(8):
+        assert snapshots.measures_refresh_batch(ids) == n
+    assert MeasureSnapshot.objects.count() == n

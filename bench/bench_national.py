@@ -1,0 +1,450 @@
+"""The national-scale benchmark (issue 12): generate the country, then time what grows.
+
+A fresh PostgreSQL database is filled with COPY (about 200 trusts, 20,000 projects,
+60,000 measures, 3 million data points and 200,000 PDSA cycles at --scale 1), then each
+figure is taken as a ratio against a baseline measured in the same run:
+
+(a) the full national rebuild (`reports.tasks.national_rebuild`: chunks of measures on the
+    "bulk" queue) on 1 and on 2 real Celery worker processes, against reading every data
+    point from PostgreSQL in one query;
+(b) the trust dashboard of a 100-project trust (as its board member) against a bare Django
+    page through the same middleware;
+(c) a data point saved through the services → its snapshot rebuilt by a live worker on the
+    interactive queue (what the dashboards read), in seconds;
+(d) the peak memory (VmHWM) of the worker processes during the rebuild.
+
+    make bench-national                       # the whole country (several minutes)
+    python bench/bench_national.py --scale 0.05 --no-append   # a quick check
+
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 6379 (database 14 is
+flushed). Prints the figures and appends them to bench/RESULTS.md. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG = os.environ.get("PG_URL_BASE", "postgres://postgres@127.0.0.1:5432")
+DB = "qi_bench_national"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="1 = the whole country")
+    ap.add_argument("--repeat", type=int, default=20, help="requests per page case")
+    ap.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
+    return ap.parse_args(argv)
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+
+
+def environment() -> dict:
+    return {
+        **os.environ, "DATABASE_URL": f"{PG}/{DB}", "REDIS_URL": REDIS, "DEBUG": "false",
+        "SECRET_KEY": "bench-national-" + "x" * 40, "ALLOWED_HOSTS": "testserver,127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false", "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "qi_portal.settings", "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def setup_django() -> None:
+    os.environ.update(environment())
+    import django
+
+    django.setup()
+
+
+# ---- the generator ---------------------------------------------------------------------------
+
+
+class Copier:
+    """COPY rows of a model into its table, filling every column the caller does not give
+    from the field's default (evaluated once), or NULL / blank, as Django would."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def copy(self, model, columns: list[str], rows) -> int:
+        from django.db import models
+
+        now = dt.datetime.now(dt.UTC)
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname
+                  in columns]
+        given = set(columns)
+        filler = {}
+        for f in fields:
+            if f.attname in given:
+                continue
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                filler[f.attname] = now
+            elif f.has_default():
+                filler[f.attname] = f.get_default()
+            elif f.null:
+                filler[f.attname] = None
+            elif isinstance(f, models.CharField | models.TextField):
+                filler[f.attname] = ""
+            else:
+                raise ValueError(f"{model.__name__}.{f.attname} needs a value")
+        order = columns + list(filler)
+        tail = tuple(self._adapt(v) for v in filler.values())
+        n = 0
+        with self.connection.cursor() as cursor:
+            raw = cursor.cursor
+            sql = (f"COPY {model._meta.db_table} ({', '.join(order)}) FROM STDIN")
+            with raw.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(tuple(row) + tail)
+                    n += 1
+        return n
+
+    @staticmethod
+    def _adapt(value):
+        from psycopg.types.json import Jsonb
+
+        if isinstance(value, dict | list):
+            return Jsonb(value)
+        return value
+
+
+def generate(scale: float, seed: int = 20261202) -> dict:
+    """The synthetic country. Returns the ids the timings need."""
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+
+    from measures.models import DataPoint, Measure
+    from organisations.models import Membership, Region, Trust, Unit, User
+    from pdsa.models import Cycle
+    from projects.models import ChangeIdea, Driver, Project
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(seed)
+    cp = Copier(connection)
+    n_trusts = max(2, round(200 * scale))
+    projects_per_trust = 100
+    n_regions = 7
+    counts = {}
+    counts["regions"] = cp.copy(Region, ["id", "code", "name"], (
+        (i, f"Y{60 + i}", f"Region {i}") for i in range(1, n_regions + 1)))
+    counts["trusts"] = cp.copy(Trust, ["id", "ods_code", "name", "trust_type", "region_id",
+                                       "staff_headcount"], (
+        (t, f"Z{t:02d}" if t < 100 else f"{chr(65 + t // 100)}{t % 100:02d}",
+         f"Bench Trust {t}", ["acute", "mental_health", "community"][t % 3],
+         1 + t % n_regions, 2000 + (t * 37) % 12000) for t in range(1, n_trusts + 1)))
+    # Units: per trust 5 divisions × 8 wards (a materialised path like the services write).
+    units, unit_rows, uid = {}, [], 0
+    for t in range(1, n_trusts + 1):
+        for d in range(5):
+            uid += 1
+            div = uid
+            unit_rows.append((div, t, None, f"Division {d}", "division", f"{div:07d}/", 0))
+            for w in range(8):
+                uid += 1
+                unit_rows.append((uid, t, div, f"Ward {d}-{w}", "ward",
+                                  f"{div:07d}/{uid:07d}/", 1))
+                units.setdefault(t, []).append(uid)
+    counts["units"] = cp.copy(Unit, ["id", "trust_id", "parent_id", "name", "kind", "path",
+                                     "depth"], unit_rows)
+    password = make_password("bench-national")
+    # Per trust: a board member (for the dashboard timing) and 10 clinicians who lead.
+    user_rows, member_rows, uid, mid = [], [], 0, 0
+    board_of, staff_of = {}, {}
+    for t in range(1, n_trusts + 1):
+        for k in range(11):
+            uid += 1
+            role = "board_member" if k == 0 else "clinician"
+            user_rows.append((uid, password, f"u{uid}@t{t}.bench.nhs.uk", f"Person {uid}"))
+            mid += 1
+            member_rows.append((mid, uid, t, role))
+            (board_of.__setitem__(t, uid) if k == 0 else staff_of.setdefault(t, []).append(uid))
+    counts["users"] = cp.copy(User, ["id", "password", "email", "full_name"], user_rows)
+    cp.copy(Membership, ["id", "user_id", "trust_id", "role"], member_rows)
+
+    today = dt.date(2026, 12, 1)
+    statuses = ["proposed", "active", "active", "active", "sustaining", "completed"]
+    words = ("falls sepsis discharge pressure ulcers medication theatre outpatient frailty "
+             "delirium handover nutrition").split()
+
+    def project_rows():
+        pid = 0
+        for t in range(1, n_trusts + 1):
+            for _ in range(projects_per_trust):
+                pid += 1
+                lead = rng.choice(staff_of[t])
+                yield (pid, t, rng.choice(units[t]),
+                       f"Improving {rng.choice(words)} and {rng.choice(words)} {pid}",
+                       f"Reduce {rng.choice(words)} by {rng.randint(10, 50)}% by 2027.",
+                       lead, lead, rng.choice(statuses), rng.choice(["trust", "everyone"]),
+                       rng.choice([1.0, 2.0, 2.5, 3.0, 3.5, 4.0]),
+                       today - dt.timedelta(days=rng.randint(0, 120)))
+
+    counts["projects"] = cp.copy(Project, [
+        "id", "trust_id", "unit_id", "title", "aim", "lead_id", "created_by_id", "status",
+        "visibility", "progress_score", "progress_scored_on"], project_rows())
+    n_projects = counts["projects"]
+    cp.copy(Driver, ["id", "project_id", "text"], ((p, p, "Reliable processes")
+                                                    for p in range(1, n_projects + 1)))
+    cp.copy(ChangeIdea, ["id", "project_id", "text"], ((p, p, "Safety huddle")
+                                                        for p in range(1, n_projects + 1)))
+    # 3 measures a project: XmR, P and run charts, 50 months each.
+    charts = [("xmr", "decrease"), ("p", "increase"), ("run", "decrease")]
+    counts["measures"] = cp.copy(Measure, [
+        "id", "project_id", "name", "kind", "definition", "frequency", "chart", "direction",
+        "target", "position"], (
+        (3 * (p - 1) + k + 1, p, f"Measure {k}", "outcome", "Monthly count.", "monthly",
+         charts[k][0], charts[k][1], [None, 80.0, None][k], k)
+        for p in range(1, n_projects + 1) for k in range(3)))
+    months = [dt.date(2022 + m // 12, m % 12 + 1, 1) for m in range(50)]
+
+    def point_rows():
+        for mid_ in range(1, counts["measures"] + 1):
+            chart = charts[(mid_ - 1) % 3][0]
+            level = rng.uniform(5, 40)
+            shift = rng.randrange(20, 50)
+            for i, month in enumerate(months):
+                base = level * (0.7 if i >= shift else 1.0)
+                if chart == "p":
+                    den = rng.randint(40, 60)
+                    yield (mid_, month, None, min(den, max(0, round(base))), den)
+                else:
+                    yield (mid_, month, round(rng.gauss(base, base * 0.15 + 0.5), 1), None, None)
+
+    counts["points"] = cp.copy(DataPoint, ["measure_id", "period", "value", "numerator",
+                                           "denominator"], point_rows())
+
+    def cycle_rows():
+        cid = 0
+        for p in range(1, n_projects + 1):
+            for n in range(1, 11):
+                cid += 1
+                yield (cid, p, n, "Test the huddle on one shift", "It will help",
+                       "complete" if n < 10 else "planning", staff_of[1 + (p - 1) //
+                                                                    projects_per_trust][0])
+
+    counts["cycles"] = cp.copy(Cycle, ["id", "change_idea_id", "number", "objective",
+                                       "prediction", "status", "created_by_id"], cycle_rows())
+    with connection.cursor() as cursor:  # the next ids after the ones COPY set by hand
+        for model in (Region, Trust, Unit, User, Membership, Project, Driver, ChangeIdea,
+                      Measure, Cycle):
+            table = model._meta.db_table
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT max(id) FROM {table}))")
+        cursor.execute("ANALYZE")
+    return {"counts": counts, "board_of_trust_1": board_of[1], "measure_of_trust_1": 1}
+
+
+# ---- the timings -------------------------------------------------------------------------------
+
+
+def raw_read_seconds() -> float:
+    import psycopg
+
+    t0 = time.perf_counter()
+    with psycopg.connect(f"{PG}/{DB}") as conn, conn.cursor(name="all_points") as cur:
+        cur.itersize = 50_000
+        cur.execute("SELECT measure_id, period, value, numerator, denominator, rebaseline "
+                    "FROM measures_datapoint ORDER BY measure_id, period")
+        n = sum(1 for _ in cur)
+    elapsed = time.perf_counter() - t0
+    print(f"  raw read of {n:,} points: {elapsed:.1f} s")
+    return elapsed
+
+
+class Workers:
+    """Real Celery worker processes (prefork, `concurrency` children) on one queue."""
+
+    def __init__(self, queue: str, concurrency: int, log: Path):
+        self.log = log.open("wb")
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("celery")), "-A", "qi_portal", "worker",
+             "-Q", queue, f"--concurrency={concurrency}", "--pool=prefork", "--loglevel=WARNING",
+             "--without-heartbeat", "--without-gossip", "--without-mingle",
+             "-n", f"bench-{queue}-{concurrency}@%h"],
+            cwd=ROOT, env=environment(), stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        time.sleep(4)  # ready: the app is loaded before the first task arrives
+
+    def peak_rss_mb(self) -> float:
+        total = 0
+        for pid in [self.proc.pid, *self._children()]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total = max(total, int(line.split()[1]))
+            except FileNotFoundError:
+                pass
+        return total / 1024
+
+    def _children(self):
+        try:
+            out = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except FileNotFoundError:
+            return []
+        return [int(p) for p in out.split()]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def rebuild_seconds(workers: int) -> tuple[float, float]:
+    """national_rebuild through the broker on `workers` processes, until every snapshot
+    is newer than the start. Returns (seconds, peak RSS of one process in MB)."""
+    from django.utils import timezone
+
+    from measures.models import Measure, MeasureSnapshot
+    from reports.tasks import national_rebuild
+
+    MeasureSnapshot.objects.all().delete()
+    total = Measure.objects.count()
+    pool = Workers("bulk", workers, ROOT / ".ci" / "logs" / f"bench-bulk-{workers}.log")
+    try:
+        started = timezone.now()
+        t0 = time.perf_counter()
+        national_rebuild.delay(started=started.isoformat())
+        peak = 0.0
+        while MeasureSnapshot.objects.filter(computed_at__gte=started).count() < total:
+            peak = max(peak, pool.peak_rss_mb())
+            time.sleep(0.5)
+            if time.perf_counter() - t0 > 3600:
+                raise RuntimeError("rebuild did not finish in an hour")
+        elapsed = time.perf_counter() - t0
+        peak = max(peak, pool.peak_rss_mb())
+    finally:
+        pool.stop()
+    print(f"  rebuild on {workers} worker(s): {elapsed:.1f} s, peak {peak:.0f} MB")
+    return elapsed, peak
+
+
+def page_medians(ids: dict, repeat: int) -> dict:
+    from django.http import HttpResponse
+    from django.test import Client
+    from django.test.utils import override_settings
+    from django.urls import include, path
+
+    from organisations.models import Trust, User
+
+    module = type(sys)("bench_national_urls")
+    module.urlpatterns = [path("bench-bare/", lambda request: HttpResponse("ok")),
+                          path("", include("qi_portal.urls"))]
+    sys.modules["bench_national_urls"] = module
+    client = Client()
+    client.force_login(User.objects.get(pk=ids["board_of_trust_1"]),
+                       backend="django.contrib.auth.backends.ModelBackend")
+    trust = Trust.objects.get(pk=1)
+
+    def median(url):
+        client.get(url)
+        samples = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            samples.append(time.perf_counter() - t0)
+            assert response.status_code == 200, (url, response.status_code)
+        return statistics.median(samples)
+
+    with override_settings(ROOT_URLCONF="bench_national_urls", DEBUG=False):
+        bare = median("/bench-bare/")
+        dashboard = median(f"/trusts/{trust.ods_code}/")
+    print(f"  bare page {bare * 1000:.1f} ms; trust dashboard {dashboard * 1000:.1f} ms")
+    return {"bare": bare, "dashboard": dashboard}
+
+
+def save_to_snapshot_seconds(ids: dict, tries: int = 5) -> float:
+    from measures import services
+    from measures.models import Measure, MeasureSnapshot
+    measure = Measure.objects.select_related("project__lead").get(pk=ids["measure_of_trust_1"])
+    lead = measure.project.lead  # may enter the measure's data
+    pool = Workers("celery", 1, ROOT / ".ci" / "logs" / "bench-interactive.log")
+    samples = []
+    try:
+        for i in range(tries):
+            measure.refresh_from_db()
+            before = MeasureSnapshot.objects.filter(measure=measure).values_list(
+                "computed_at", flat=True).first()
+            t0 = time.perf_counter()
+            services.data_points_merge(
+                measure=measure, by=lead, base_version=measure.data_version,
+                rows=[{"row": 1, "period": f"2026-{i + 1:02d}-01", "value": 10 + i}])
+            while MeasureSnapshot.objects.filter(measure=measure).values_list(
+                    "computed_at", flat=True).first() == before:
+                time.sleep(0.01)
+                if time.perf_counter() - t0 > 60:
+                    raise RuntimeError("the snapshot was never rebuilt")
+            samples.append(time.perf_counter() - t0)
+    finally:
+        pool.stop()
+    print(f"  data point saved → snapshot rebuilt: median {statistics.median(samples):.2f} s")
+    return statistics.median(samples)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    (ROOT / ".ci" / "logs").mkdir(parents=True, exist_ok=True)
+    fresh_database()
+    subprocess.run(["redis-cli", "-u", REDIS, "FLUSHDB"], check=True, capture_output=True)
+    setup_django()
+    t0 = time.perf_counter()
+    ids = generate(args.scale)
+    built = time.perf_counter() - t0
+    c = ids["counts"]
+    print(f"generated in {built:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in c.items()))
+    read = raw_read_seconds()
+    one, peak1 = rebuild_seconds(1)
+    two, peak2 = rebuild_seconds(2)
+    pages = page_medians(ids, args.repeat)
+    latency = save_to_snapshot_seconds(ids)
+    date = time.strftime("%Y-%m-%d")
+    lines = [
+        "", f"### {date}, --scale {args.scale:g}: {c['trusts']:,} trusts, "
+            f"{c['projects']:,} projects, {c['measures']:,} measures, {c['points']:,} points, "
+            f"{c['cycles']:,} PDSA cycles (generated in {built:.0f} s)", "",
+        f"Python {platform.python_version()}, {os.cpu_count()} cores, PostgreSQL; "
+        "one run (ratios are the figures).", "",
+        "| figure | measured | baseline | ratio | aim |", "| --- | --- | --- | --- | --- |",
+        f"| (a) rebuild, 1 worker | {one:.1f} s | raw read {read:.1f} s | {one / read:.1f}× "
+        "| ≤ 3× |",
+        f"| (a) rebuild, 2 workers | {two:.1f} s | 1 worker {one:.1f} s | {one / two:.2f}× "
+        "faster | ≥ 1.7× |",
+        f"| (b) trust dashboard, 100 projects | {pages['dashboard'] * 1000:.1f} ms | bare page "
+        f"{pages['bare'] * 1000:.1f} ms | {pages['dashboard'] / pages['bare']:.1f}× | ≤ 2× |",
+        f"| (c) data point saved → snapshot rebuilt | {latency:.2f} s | | | < 2 s |",
+        f"| (d) peak memory of a rebuild worker | {max(peak1, peak2):.0f} MB | | | |",
+    ]
+    print("\n".join(lines))
+    if not args.no_append:
+        results = ROOT / "bench" / "RESULTS.md"
+        text = results.read_text()
+        if "## National scale" not in text:
+            lines = ["", "## National scale (issue 12)", "",
+                     "`make bench-national` runs `bench/bench_national.py` (see its docstring)."
+                     ] + lines
+        results.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
+        print("appended to bench/RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
