@@ -180,7 +180,9 @@ def test_rebuild_is_redone_after_its_worker_child_is_killed(
     log = worker.log()
     received = _chunk_ids(log, "received")
     redone = {i for i in received if received.count(i) == 2}
-    assert len(redone) == 1, log[-3000:]  # the chunk in flight, delivered again
+    # The chunk in flight was delivered again (none, in the rare case the kill landed in
+    # the gap between two chunks: nothing was in flight then, and nothing is stale above).
+    assert len(redone) <= 1, log[-3000:]
     assert len(set(_chunk_ids(log, "succeeded"))) == SLOW_MEASURES // CHUNK, log[-3000:]
     assert child not in worker.children()  # a new child did the work
     assert MeasureSnapshot.objects.filter(n_points=SLOW_POINTS).count() == len(measures)
@@ -211,11 +213,18 @@ def test_main_process_killed_mid_rebuild_leaves_the_message_and_reconcile_heals(
     log = first.log()
     [in_flight] = set(_chunk_ids(log, "received")) - set(_chunk_ids(log, "succeeded"))
 
+    done_first = set(_chunk_ids(log, "succeeded"))
     second = worker_factory()
-    assert wait_for(lambda: len(stale_measure_ids(10_000)) == CHUNK, 120, 0.5), (
-        "the queued chunks were not done, or more than the one in flight is stale:\n"
-        + second.log()[-3000:])
+
+    def queued_chunks_done():
+        return len(done_first | set(_chunk_ids(second.log(), "succeeded"))) == (
+            SLOW_MEASURES // CHUNK - 1)
+
+    assert wait_for(queued_chunks_done, 120, 0.5), second.log()[-3000:]
     assert in_flight not in second.log()  # still waiting its 2 h
+    # Killed inside the chunk's transaction: its measures are stale (rolled back). Killed
+    # between its commit and its acknowledgement: none are. Never any other chunk's.
+    assert len(stale_measure_ids(10_000)) in (0, CHUNK)
     reconcile.delay()
     _assert_snapshots_right(measures, timeout=120)
     assert redis.hlen("unacked") == 1
