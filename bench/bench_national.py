@@ -138,8 +138,10 @@ def generate(scale: float, seed: int = 20261202) -> dict:
     call_command("migrate", verbosity=0)
     rng = random.Random(seed)
     cp = Copier(connection)
-    n_trusts = max(2, round(200 * scale))
-    projects_per_trust = 100
+    n_trusts = max(3, round(200 * scale))
+    # Most trusts run 100 projects; trust 1 runs 5 and trust 2 runs 500, so the dashboard
+    # can be timed across trust sizes.
+    size_of = {1: 5, 2: 500}
     n_regions = 7
     counts = {}
     counts["regions"] = cp.copy(Region, ["id", "code", "name"], (
@@ -183,12 +185,15 @@ def generate(scale: float, seed: int = 20261202) -> dict:
     words = ("falls sepsis discharge pressure ulcers medication theatre outpatient frailty "
              "delirium handover nutrition").split()
 
+    leads = [None]
+
     def project_rows():
         pid = 0
         for t in range(1, n_trusts + 1):
-            for _ in range(projects_per_trust):
+            for _ in range(size_of.get(t, 100)):
                 pid += 1
                 lead = rng.choice(staff_of[t])
+                leads.append(lead)
                 yield (pid, t, rng.choice(units[t]),
                        f"Improving {rng.choice(words)} and {rng.choice(words)} {pid}",
                        f"Reduce {rng.choice(words)} by {rng.randint(10, 50)}% by 2027.",
@@ -236,8 +241,7 @@ def generate(scale: float, seed: int = 20261202) -> dict:
             for n in range(1, 11):
                 cid += 1
                 yield (cid, p, n, "Test the huddle on one shift", "It will help",
-                       "complete" if n < 10 else "planning", staff_of[1 + (p - 1) //
-                                                                    projects_per_trust][0])
+                       "complete" if n < 10 else "planning", leads[p])
 
     counts["cycles"] = cp.copy(Cycle, ["id", "change_idea_id", "number", "objective",
                                        "prediction", "status", "created_by_id"], cycle_rows())
@@ -248,7 +252,7 @@ def generate(scale: float, seed: int = 20261202) -> dict:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                            f"(SELECT max(id) FROM {table}))")
         cursor.execute("ANALYZE")
-    return {"counts": counts, "board_of_trust_1": board_of[1], "measure_of_trust_1": 1}
+    return {"counts": counts, "board_of": board_of, "measure_of_trust_1": 1}
 
 
 # ---- the timings -------------------------------------------------------------------------------
@@ -275,7 +279,7 @@ class Workers:
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("celery")), "-A", "qi_portal", "worker",
-             "-Q", queue, f"--concurrency={concurrency}", "--pool=prefork", "--loglevel=WARNING",
+             "-Q", queue, f"--concurrency={concurrency}", "--pool=prefork", "--loglevel=INFO",
              "--without-heartbeat", "--without-gossip", "--without-mingle",
              "-n", f"bench-{queue}-{concurrency}@%h"],
             cwd=ROOT, env=environment(), stdout=self.log, stderr=subprocess.STDOUT,
@@ -339,6 +343,7 @@ def rebuild_seconds(workers: int) -> tuple[float, float]:
 
 
 def page_medians(ids: dict, repeat: int) -> dict:
+    from django.db.models import Count
     from django.http import HttpResponse
     from django.test import Client
     from django.test.utils import override_settings
@@ -351,9 +356,6 @@ def page_medians(ids: dict, repeat: int) -> dict:
                           path("", include("qi_portal.urls"))]
     sys.modules["bench_national_urls"] = module
     client = Client()
-    client.force_login(User.objects.get(pk=ids["board_of_trust_1"]),
-                       backend="django.contrib.auth.backends.ModelBackend")
-    trust = Trust.objects.get(pk=1)
 
     def median(url):
         client.get(url)
@@ -365,11 +367,17 @@ def page_medians(ids: dict, repeat: int) -> dict:
             assert response.status_code == 200, (url, response.status_code)
         return statistics.median(samples)
 
+    out = {}
     with override_settings(ROOT_URLCONF="bench_national_urls", DEBUG=False):
-        bare = median("/bench-bare/")
-        dashboard = median(f"/trusts/{trust.ods_code}/")
-    print(f"  bare page {bare * 1000:.1f} ms; trust dashboard {dashboard * 1000:.1f} ms")
-    return {"bare": bare, "dashboard": dashboard}
+        for trust in Trust.objects.filter(pk__in=[1, 2, 3]).annotate(n=Count("projects")):
+            # each trust's own board member reads its dashboard
+            client.force_login(User.objects.get(pk=ids["board_of"][trust.pk]),
+                               backend="django.contrib.auth.backends.ModelBackend")
+            out[trust.n] = median(f"/trusts/{trust.ods_code}/")
+        out["bare"] = median("/bench-bare/")
+    print(f"  bare page {out['bare'] * 1000:.1f} ms; trust dashboards "
+          + ", ".join(f"{n} projects {t * 1000:.1f} ms" for n, t in out.items() if n != "bare"))
+    return out
 
 
 def save_to_snapshot_seconds(ids: dict, tries: int = 5) -> float:
@@ -428,8 +436,10 @@ def main(argv=None) -> int:
         "| ≤ 3× |",
         f"| (a) rebuild, 2 workers | {two:.1f} s | 1 worker {one:.1f} s | {one / two:.2f}× "
         "faster | ≥ 1.7× |",
-        f"| (b) trust dashboard, 100 projects | {pages['dashboard'] * 1000:.1f} ms | bare page "
-        f"{pages['bare'] * 1000:.1f} ms | {pages['dashboard'] / pages['bare']:.1f}× | ≤ 2× |",
+        f"| (b) trust dashboard, 100 projects | {pages[100] * 1000:.1f} ms | bare page "
+        f"{pages['bare'] * 1000:.1f} ms | {pages[100] / pages['bare']:.1f}× | ≤ 2× |",
+        f"| (b) trust dashboard, 500 projects | {pages[500] * 1000:.1f} ms | 5 projects "
+        f"{pages[5] * 1000:.1f} ms | {pages[500] / pages[5]:.1f}× | ≤ 2× |",
         f"| (c) data point saved → snapshot rebuilt | {latency:.2f} s | | | < 2 s |",
         f"| (d) peak memory of a rebuild worker | {max(peak1, peak2):.0f} MB | | | |",
     ]

@@ -127,13 +127,15 @@ class MeasureSnapshot(models.Model):
     # The measure's data_changed_at that this snapshot was computed from.
     data_as_of = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
+    # The latest phase's runs analysis found non-random variation (a long run on one side of
+    # the centre, or too few crossings): a shift the limits alone may not show. Stored, so
+    # dashboards count it in SQL instead of reading every chart's JSON.
+    runs_signal = models.BooleanField(default=False)
 
     def __str__(self):
         return f"Snapshot of {self.measure_id}"
 
-    @property
-    def runs_signal(self) -> bool:
-        """The latest phase's runs analysis found non-random variation (a long run on one
-        side of the centre, or too few crossings): a shift the limits alone may not show."""
-        phases = (self.result or {}).get("phases") or [{}]
+    @staticmethod
+    def runs_signal_of(result: dict) -> bool:
+        phases = (result or {}).get("phases") or [{}]
         return bool(phases[-1].get("runs_signal"))

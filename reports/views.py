@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -53,12 +54,11 @@ def _icon(kind: str, name: str) -> str:
 CHANGES_DAYS = 30
 
 
-def _changed_since(visible, snapshots) -> dict:
+def _changed_since(visible) -> dict:
     """What changed in the last month, for the board's landing page: three aggregates,
-    whatever the size of the trust (new projects, scores recorded, cycles completed), and
-    new signals read from the snapshots already loaded."""
+    whatever the size of the trust (new projects, scores recorded, cycles completed). The
+    new signals are counted and listed with the measures (`_measures_matrix`)."""
     since = timezone.now() - timedelta(days=CHANGES_DAYS)
-    recent_data = timezone.localdate() - timedelta(days=CHANGES_DAYS + 31)  # a monthly point
     return {
         "days": CHANGES_DAYS,
         "new_projects": visible.filter(created_at__gte=since).count(),
@@ -69,11 +69,73 @@ def _changed_since(visible, snapshots) -> dict:
             change_idea__project__in=visible.values("pk"), status=Cycle.Status.COMPLETE,
             updated_at__gte=since,
         ).count(),
-        "new_signals": [
-            s for s in snapshots
-            if s.latest_period and s.latest_period >= recent_data
-            and s.variation_icon.startswith(("improvement", "concern"))
-        ],
+    }
+
+
+MATRIX_PAGE = 25
+MATRIX_SHOW = {
+    "": ("All measures", Q()),
+    "improvement": ("Special cause improvement", Q(variation_icon__startswith="improvement")),
+    "concern": ("Special cause concern", Q(variation_icon__startswith="concern")),
+    "common": ("Common cause variation", Q(variation_icon="common_cause")),
+    "runs": ("A non-random run", Q(runs_signal=True)),
+    "new": ("A special cause in the latest month", None),  # needs the date: see below
+}
+MATRIX_SORTS = {
+    "project": ("Project", ["measure__project__title", "measure__position", "measure_id"]),
+    "measure": ("Measure", ["measure__name", "measure_id"]),
+    "variation": ("Variation", ["variation_icon", "measure__project__title", "measure_id"]),
+    "latest": ("Latest data, newest first", ["-latest_period", "measure__project__title",
+                                             "measure_id"]),
+}
+
+
+def _measures_matrix(request, visible) -> dict:
+    """The measures of the visible projects with their latest reading: counts by kind of
+    variation in one aggregate query, then one page of rows, sorted and filtered by plain
+    GET parameters (no JavaScript). Two queries and one page of rows, whatever the size of
+    the trust; the chart JSON of the snapshots is never read."""
+    recent_data = timezone.localdate() - timedelta(days=CHANGES_DAYS + 31)  # a monthly point
+    new_signal = Q(latest_period__gte=recent_data) & (
+        Q(variation_icon__startswith="improvement") | Q(variation_icon__startswith="concern"))
+    show = request.GET.get("show", "")
+    show = show if show in MATRIX_SHOW else ""
+    sort = request.GET.get("sort", "project")
+    sort = sort if sort in MATRIX_SORTS else "project"
+    snaps = MeasureSnapshot.objects.filter(
+        measure__project__in=visible.values("pk")).exclude(variation_icon="")
+    signals = snaps.aggregate(
+        total=Count("pk"),
+        **{key: Count("pk", filter=cond) for key, (_, cond) in MATRIX_SHOW.items()
+           if key and cond is not None},
+        new=Count("pk", filter=new_signal),
+    )
+    shown = signals["total"] if not show else signals[show]
+    condition = new_signal if show == "new" else MATRIX_SHOW[show][1]
+    paginator = Paginator(
+        snaps.filter(condition)
+        .select_related("measure", "measure__project", "measure__project__unit")
+        .only("latest_period", "variation_icon", "assurance", "runs_signal",
+              "measure__name", "measure__position", "measure__project__title",
+              "measure__project__unit__name")
+        .order_by(*MATRIX_SORTS[sort][1]),
+        MATRIX_PAGE,
+    )
+    paginator.count = shown  # known from the aggregate: no COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list) if shown else []
+    for snap in rows:
+        snap.variation_svg = _icon("variation", snap.variation_icon)
+        snap.assurance_svg = _icon("assurance", snap.assurance)
+        snap.variation_label = VARIATION_TITLES.get(snap.variation_icon, "")
+    return {
+        "snapshots": rows,
+        "matrix_page": page,
+        "matrix_show": show,
+        "matrix_sort": sort,
+        "matrix_show_choices": [(k, label) for k, (label, _) in MATRIX_SHOW.items()],
+        "matrix_sort_choices": [(k, label) for k, (label, _) in MATRIX_SORTS.items()],
+        "signals": signals,
     }
 
 
@@ -133,25 +195,9 @@ def _dashboard(request, trust, unit=None) -> dict:
     for u in units:
         u.project_count = under.get(u.pk, 0)
         u.rel_depth = u.depth - base_depth
-    snapshots = list(
-        MeasureSnapshot.objects.filter(measure__project__in=visible.values("pk"))
-        .exclude(variation_icon="")
-        .select_related("measure", "measure__project", "measure__project__unit")
-        .order_by("measure__project__title", "measure__position", "measure_id")
-    )
-    for snap in snapshots:
-        snap.variation_svg = _icon("variation", snap.variation_icon)
-        snap.assurance_svg = _icon("assurance", snap.assurance)
-        snap.variation_label = VARIATION_TITLES.get(snap.variation_icon, "")
-    signals = {
-        "improvement": sum(s.variation_icon.startswith("improvement") for s in snapshots),
-        "concern": sum(s.variation_icon.startswith("concern") for s in snapshots),
-        "common": sum(s.variation_icon == "common_cause" for s in snapshots),
-        "runs": sum(s.runs_signal for s in snapshots),
-    }
     stale_before = timezone.localdate() - timedelta(days=STALE_DAYS)
     counts = _project_counts(visible)
-    changes = _changed_since(visible, snapshots)
+    changes = _changed_since(visible)
     counts["stale"] = visible.filter(
         status__in=["approved", "active", "sustaining"]
     ).filter(Q(progress_scored_on__lt=stale_before) | Q(progress_scored_on__isnull=True)).count()
@@ -165,8 +211,7 @@ def _dashboard(request, trust, unit=None) -> dict:
         "units": units,
         "pdsa_quality": pdsa_quality,
         "changes": changes,
-        "snapshots": snapshots,
-        "signals": signals,
+        **_measures_matrix(request, visible),
         "counts": counts,
         "can_manage_units": access.has_permission(
             request.user, Permission.UNIT_MANAGE, trust=trust

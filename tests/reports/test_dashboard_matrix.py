@@ -1,0 +1,100 @@
+"""The trust dashboard's measures matrix: one page of rows, counts from one aggregate, sorted
+and filtered by plain GET parameters, the same queries for a small and a large trust."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from measures.models import MeasureSnapshot
+from tests.factories import MeasureFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+RECENT = timezone.localdate().replace(day=1)
+
+
+def _trust_with(trust, n_projects, *, concern_every=4):
+    """n projects, 3 measures each, with stored snapshots (no chart JSON needed)."""
+    snaps = []
+    for i in range(n_projects):
+        project = ProjectFactory(trust=trust, visibility="trust", title=f"Project {i:03d}")
+        for k in range(3):
+            measure = MeasureFactory(project=project, name=f"Measure {i:03d}-{k}", position=k)
+            concern = (i * 3 + k) % concern_every == 0
+            snaps.append(MeasureSnapshot(
+                measure=measure, n_points=20, result={},
+                variation_icon="concern_high" if concern else "common_cause",
+                runs_signal=k == 1, assurance="",
+                latest_period=RECENT if concern else dt.date(2024, 1, 1)))
+    MeasureSnapshot.objects.bulk_create(snaps)
+    return snaps
+
+
+def _sign_in(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r">(Measure \d{3}-\d)</a>", html)
+
+
+@pytest.mark.parametrize("n_projects", [5, 60])
+def test_the_same_queries_for_a_small_and_a_large_trust(
+    client, bob, trust_a, n_projects, django_assert_max_num_queries
+):
+    _trust_with(trust_a, n_projects)
+    _sign_in(client, bob)
+    url = reverse("reports:trust", args=[trust_a.ods_code])
+    # session, user, trust, memberships, units, projects per unit, counts, stale, PDSA
+    # quality, three "what changed" counts, the matrix aggregate and one page of rows
+    with django_assert_max_num_queries(14):
+        html = client.get(url).content.decode()
+    assert len(_rows(html)) == min(25, 3 * n_projects)
+    total = 3 * n_projects
+    assert f"of {total} measure" in html
+
+
+def test_pages_sort_and_filter_without_javascript(client, bob, trust_a):
+    snaps = _trust_with(trust_a, 20, concern_every=2)  # 60 measures, 30 of concern
+    _sign_in(client, bob)
+    url = reverse("reports:trust", args=[trust_a.ods_code])
+    first = _rows(client.get(url).content.decode())
+    third = client.get(url, {"page": 3}).content.decode()
+    assert first[0] == "Measure 000-0" and len(_rows(third)) == 10
+    assert "Page 2 of 3" in third  # the link back
+    concern = [s.measure.name for s in snaps if s.variation_icon == "concern_high"]
+    shown = client.get(url, {"show": "concern", "sort": "measure"}).content.decode()
+    assert _rows(shown) == sorted(concern)[:25]
+    assert f"of {len(concern)} measures" in shown
+    # the next page keeps the filter and the sort
+    assert "show=concern&amp;sort=measure&amp;page=2" in shown
+    runs = client.get(url, {"show": "runs"}).content.decode()
+    assert set(_rows(runs)) == {s.measure.name for s in snaps if s.runs_signal}
+    assert _rows(client.get(url, {"show": "nonsense", "sort": "nonsense"}).content.decode()
+                 ) == first  # unknown values fall back to all, by project
+
+
+def test_what_changed_counts_new_signals_and_links_to_them(client, bob, trust_a):
+    snaps = _trust_with(trust_a, 4)
+    recent = [s for s in snaps if s.latest_period == RECENT]
+    _sign_in(client, bob)
+    url = reverse("reports:trust", args=[trust_a.ods_code])
+    html = client.get(url).content.decode()
+    assert f"{len(recent)} measures with a special cause signal in the latest month" in html
+    assert 'href="?show=new#measures"' in html
+    assert sorted(_rows(client.get(url, {"show": "new"}).content.decode())) == sorted(
+        s.measure.name for s in recent)
+
+
+def test_the_matrix_never_shows_projects_the_reader_may_not_see(client, alice, trust_a):
+    _trust_with(trust_a, 2)
+    hidden = ProjectFactory(trust=trust_a, visibility="team", title="Private project")
+    MeasureSnapshot.objects.create(measure=MeasureFactory(project=hidden, name="Measure 999-9"),
+                                   variation_icon="concern_high", latest_period=RECENT)
+    html = _sign_in(client, alice).get(reverse("reports:trust", args=[trust_a.ods_code]),
+                                       {"show": "concern"}).content.decode()
+    assert "Measure 999-9" not in html and "Private project" not in html
