@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from measures import snapshots
+from measures.chart_svg import figure_svg
 from reports.spc._common import TRIAL_LIMIT_POINTS
 from reports.spc.icons import (
     ASSURANCE_TITLES,
@@ -489,6 +490,8 @@ def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:
         "event_summary": event_summary,
         "result": result,
         "figure": figure,
+        # The same figure drawn server-side: shown without JavaScript and in print.
+        "figure_svg": mark_safe(figure_svg(figure, label=reading)),  # escaped by chart_svg
         "reading": reading,
         # Too few points to read a target: no assurance icon (the reading says so).
         "icons": icons(result.variation_icon,

@@ -17,6 +17,9 @@
       return
     }
     el.dataset.chartDrawn = '1'
+    // The server's SVG of the same chart stays for print; on screen Plotly replaces it.
+    var still = document.querySelector('[data-chart-static="' + el.id + '"]')
+    if (still) still.classList.add('app-chart-static--drawn')
     window.Plotly.newPlot(el, fig.data || [], fig.layout || {}, {
       displaylogo: false,
       responsive: true

@@ -1,0 +1,195 @@
+"""The SPC chart as a static SVG, drawn from the same figure the browser draws with Plotly.
+
+One renderer for every place a chart must exist without JavaScript: the measure page when
+scripts are off, print, and the board pack's PDF. It reads the figure that
+`measures.charts.spc_figure` builds (its traces: limits, centre line, target, the values
+with each point's colour; its shapes: phase breaks and PDSA cycle lines; its annotations),
+so the points, limits, colours and markers are the Plotly chart's by construction.
+
+Every text that reaches the SVG is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from html import escape as _escape
+from html import unescape
+
+WIDTH, HEIGHT = 720, 360
+
+
+def escape(text) -> str:
+    """Escape for SVG. Texts in the figure are already escaped once for Plotly (which reads
+    them as HTML): undo that first, so a note reads "<started>", not "&lt;started&gt;"."""
+    return _escape(unescape(str(text)))
+
+MARGIN = {"l": 64, "r": 16, "t": 40, "b": 56}
+_DASH = {"dash": "6 4", "dot": "2 3", "dashdot": "6 3 2 3"}
+
+
+def _x_value(x, dates: bool) -> float | None:
+    if x is None:
+        return None
+    if dates:
+        return float(dt.date.fromisoformat(str(x)[:10]).toordinal())
+    return float(x)
+
+
+def _nice_ticks(low: float, high: float, n: int = 5) -> list[float]:
+    if high <= low:
+        return [low]
+    raw = (high - low) / n
+    step = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * step:
+            step *= m
+            break
+    first = math.ceil(low / step) * step
+    ticks, t = [], first
+    while t <= high + step * 1e-9:
+        ticks.append(round(t, 10))
+        t += step
+    return ticks
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.3g}"
+
+
+def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
+               label: str = "") -> str:
+    """An SVG document fragment (a <svg> element) of `figure` (a Plotly figure dict)."""
+    layout = figure.get("layout", {})
+    traces = [t for t in figure.get("data", []) if t.get("type", "scatter") == "scatter"]
+    dates = layout.get("xaxis", {}).get("type") == "date"
+    xs, ys = [], []
+    for trace in traces:
+        for x, y in zip(trace.get("x", []), trace.get("y", []), strict=False):
+            if x is not None and y is not None:
+                xs.append(_x_value(x, dates))
+                ys.append(float(y))
+    for shape in layout.get("shapes", []):
+        if shape.get("yref") == "y":
+            ys += [float(shape["y0"]), float(shape["y1"])]
+    title = escape((layout.get("title") or {}).get("text", ""))
+    description = escape(label or (layout.get("meta") or {}).get("description", ""))
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart-svg" '
+            f'viewBox="0 0 {width} {height}" width="100%" role="img" '
+            f'aria-label="{title}">' f"<title>{title}</title><desc>{description}</desc>")
+    if not xs:
+        return head + "</svg>"
+    x_lo, x_hi = min(xs), max(xs)
+    if x_hi == x_lo:
+        x_lo, x_hi = x_lo - 1, x_hi + 1
+    y_lo, y_hi = min(ys), max(ys)
+    pad = (y_hi - y_lo) * 0.08 or abs(y_hi) * 0.1 or 1.0
+    y_lo, y_hi = y_lo - pad, y_hi + pad
+    left, right = MARGIN["l"], width - MARGIN["r"]
+    top, bottom = MARGIN["t"], height - MARGIN["b"]
+
+    def px(x) -> float:
+        return left + (_x_value(x, dates) - x_lo) / (x_hi - x_lo) * (right - left)
+
+    def py(y) -> float:
+        return bottom - (float(y) - y_lo) / (y_hi - y_lo) * (bottom - top)
+
+    out = [head, f'<text x="{left}" y="22" font-size="15" font-weight="bold" '
+                 f'fill="#212B32">{title}</text>']
+    # Axes, y ticks with grid lines, x ticks (dates as "Mon YYYY").
+    for t in _nice_ticks(y_lo, y_hi):
+        y = py(t)
+        out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" '
+                   'stroke="#E8EDEE" stroke-width="1"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+                   f'fill="#4C6272">{_fmt(t)}</text>')
+    out.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#4C6272"/>')
+    axis_title = escape(((layout.get("yaxis") or {}).get("title") or {}).get("text", ""))
+    if axis_title:
+        out.append(f'<text transform="translate(14 {(top + bottom) / 2:.0f}) rotate(-90)" '
+                   f'font-size="11" text-anchor="middle" fill="#4C6272">{axis_title}</text>')
+    values = next((t for t in traces if "markers" in t.get("mode", "")), traces[-1])
+    xvals = [x for x in values.get("x", []) if x is not None]
+    step = max(1, math.ceil(len(xvals) / 8))
+    for x in xvals[::step]:
+        text = (dt.date.fromisoformat(str(x)[:10]).strftime("%b %Y") if dates
+                else _fmt(float(x)))
+        out.append(f'<text x="{px(x):.1f}" y="{bottom + 16}" font-size="11" '
+                   f'text-anchor="middle" fill="#4C6272">{escape(text)}</text>')
+    # Phase breaks and PDSA lines (shapes), under the data.
+    for shape in layout.get("shapes", []):
+        if shape.get("type") != "line" or shape.get("xref") != "x":
+            continue
+        line = shape.get("line", {})
+        y0 = top if shape.get("yref") == "paper" else py(shape["y1"])
+        y1 = bottom if shape.get("yref") == "paper" else py(shape["y0"])
+        dash = _DASH.get(line.get("dash", ""), "")
+        out.append(f'<line class="app-chart-svg__shape" x1="{px(shape["x0"]):.1f}" '
+                   f'x2="{px(shape["x1"]):.1f}" y1="{y0:.1f}" y2="{y1:.1f}" '
+                   f'stroke="{escape(line.get("color", "#7B7D7D"))}" '
+                   f'stroke-width="{line.get("width", 1)}"'
+                   + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+    # Lines: each trace, broken where a value is missing (phase breaks).
+    for trace in traces:
+        line = trace.get("line", {})
+        mode = trace.get("mode", "lines")
+        name = escape(trace.get("name", ""))
+        if "lines" in mode:
+            runs, run = [], []
+            for x, y in zip(trace.get("x", []), trace.get("y", []), strict=False):
+                if x is None or y is None:
+                    if run:
+                        runs.append(run)
+                    run = []
+                else:
+                    run.append(f"{px(x):.1f},{py(y):.1f}")
+            if run:
+                runs.append(run)
+            dash = _DASH.get(line.get("dash", ""), "")
+            for r in runs:
+                out.append(f'<polyline class="app-chart-svg__line" data-name="{name}" '
+                           f'points="{" ".join(r)}" fill="none" '
+                           f'stroke="{escape(line.get("color", "#231F20"))}" '
+                           f'stroke-width="{line.get("width", 1.5)}"'
+                           + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+        if "markers" in mode:
+            marker = trace.get("marker", {})
+            colours = marker.get("color", line.get("color", "#7B7D7D"))
+            size = float(marker.get("size", 8)) / 2
+            texts = trace.get("text") or []
+            for i, (x, y) in enumerate(zip(trace.get("x", []), trace.get("y", []),
+                                           strict=False)):
+                if x is None or y is None:
+                    continue
+                colour = colours[i] if isinstance(colours, list) else colours
+                tip = escape(texts[i]) if i < len(texts) else ""
+                out.append(f'<circle class="app-chart-svg__point" cx="{px(x):.1f}" '
+                           f'cy="{py(y):.1f}" r="{size:g}" fill="{escape(colour)}" '
+                           f'stroke="#FFFFFF" stroke-width="0.5"><title>{tip}</title>'
+                           "</circle>")
+    # Annotations (notes on points): a short label above the point.
+    for note in layout.get("annotations", []):
+        if note.get("x") is None or note.get("y") is None or note.get("yref") != "y":
+            continue
+        text = str(note.get("text", ""))
+        short = text if len(text) <= 40 else text[:39] + "…"
+        x, y = px(note["x"]), py(note["y"])
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y - 6:.1f}" y2="{y - 22:.1f}" '
+                   'stroke="#4C6272" stroke-width="0.75"/>')
+        out.append(f'<text class="app-chart-svg__note" x="{x:.1f}" y="{y - 26:.1f}" '
+                   f'font-size="10" text-anchor="middle" fill="#212B32">{escape(short)}'
+                   f"<title>{escape(text)}</title></text>")
+    # A legend of the named lines.
+    lx = left
+    for trace in traces:
+        name = trace.get("name")
+        if not name:
+            continue
+        colour = escape(trace.get("line", {}).get("color", "#231F20"))
+        out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{height - 14}" y2="{height - 14}" '
+                   f'stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{lx + 22}" y="{height - 10}" font-size="11" '
+                   f'fill="#212B32">{escape(name)}</text>')
+        lx += 30 + 6.5 * len(name)
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,100 @@
+"""The static SVG chart: the same points, colours, limits and markers as the Plotly figure,
+shown without JavaScript (and in print), every text escaped."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+
+from measures import charts
+from measures.chart_svg import figure_svg
+from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+VALUES = [10, 11, 9, 10, 12, 10, 11, 9, 10, 11, 10, 12, 30, 10, 9, 11, 5, 6, 5, 6, 5, 6, 5, 6]
+
+
+@pytest.fixture
+def measure(alice, trust_a):
+    project = ProjectFactory(trust=trust_a, lead=alice)
+    measure = MeasureFactory(project=project, chart="xmr", direction="decrease", target=8,
+                             unit_label='falls <b onmouseover="x">per</b> 1,000')
+    for i, v in enumerate(VALUES):
+        DataPointFactory(measure=measure, period=dt.date(2023 + i // 12, i % 12 + 1, 1),
+                         value=v, rebaseline=(i == 16),
+                         annotation="Huddle <started>" if i == 16 else "")
+    return measure
+
+
+def _context(measure):
+    return charts.measure_chart_context(measure, list(measure.points.order_by("period")))
+
+
+def _circles(svg):
+    return [(float(x), float(y), fill) for x, y, fill in re.findall(
+        r'<circle class="app-chart-svg__point" cx="([\d.]+)" cy="([\d.]+)" r="[\d.]+" '
+        r'fill="([^"]+)"', svg)]
+
+
+def _lines(svg, name):
+    """The polylines of one named trace, as lists of (x, y) pixels."""
+    found = re.findall(rf'data-name="{re.escape(name)}" points="([^"]+)"', svg)
+    return [[tuple(map(float, p.split(","))) for p in pts.split()] for pts in found]
+
+
+def test_every_point_is_drawn_with_its_plotly_colour(measure):
+    ctx = _context(measure)
+    values = next(t for t in ctx["figure"]["data"] if t["name"] == "Value")
+    circles = _circles(str(ctx["figure_svg"]))
+    assert len(circles) == len(VALUES)
+    assert [fill for _, _, fill in circles] == values["marker"]["color"]
+    assert [x for x, _, _ in circles] == sorted(x for x, _, _ in circles)  # time runs right
+
+
+def test_points_sit_on_the_same_side_of_the_limits_as_in_the_data(measure):
+    ctx = _context(measure)
+    svg = str(ctx["figure_svg"])
+    fig = {t["name"]: t for t in ctx["figure"]["data"]}
+    upper = dict(zip(fig["Upper process limit"]["x"], fig["Upper process limit"]["y"],
+                     strict=True))
+    upper_px = [pt for run in _lines(svg, "Upper process limit") for pt in run]
+    assert len(_lines(svg, "Upper process limit")) == 2  # a new phase after the re-baseline
+    circles = _circles(svg)
+    above = 0
+    for (cx, cy, _), x, y in zip(circles, fig["Value"]["x"], fig["Value"]["y"], strict=True):
+        limit = upper.get(x)
+        if limit is None:
+            continue
+        limit_px = min(upper_px, key=lambda p, cx=cx: abs(p[0] - cx))[1]
+        # SVG y grows downwards: a value above the limit has a smaller pixel y.
+        assert (y > limit) == (cy < limit_px), (x, y, limit)
+        above += y > limit
+    assert above == 1  # the 30: special cause, drawn above the line
+
+
+def test_targets_phases_and_notes_are_drawn_and_escaped(measure):
+    svg = str(_context(measure)["figure_svg"])
+    assert _lines(svg, "Target")
+    assert 'class="app-chart-svg__shape"' in svg  # the phase break
+    assert "Huddle &lt;started&gt;" in svg and "<started>" not in svg
+    assert "&lt;b onmouseover=&quot;x&quot;&gt;" in svg and "<b " not in svg
+
+
+def test_an_empty_or_one_point_figure_still_renders():
+    assert figure_svg({"data": [], "layout": {"title": {"text": "Nothing <yet>"}}}).endswith(
+        "</svg>")
+    one = figure_svg({"data": [{"type": "scatter", "mode": "markers", "x": ["2024-01-01"],
+                                "y": [3], "marker": {"color": "#7B7D7D"}}],
+                      "layout": {"xaxis": {"type": "date"}}})
+    assert len(_circles(one)) == 1
+
+
+def test_the_measure_page_without_javascript_shows_the_svg(client, measure, alice):
+    client.force_login(alice, backend="django.contrib.auth.backends.ModelBackend")
+    html = client.get(reverse("projects:measure_detail",
+                              args=[measure.project_id, measure.pk])).content.decode()
+    assert html.count('class="app-chart-svg"') == 1
+    assert f'data-chart-static="measure-{measure.pk}"' in html
+    assert len(_circles(html)) == len(VALUES)
