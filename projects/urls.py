@@ -15,7 +15,6 @@ urlpatterns = [
     path("<int:pk>/team/", charter.project_team, name="team"),
     path("<int:pk>/team/<int:member_pk>/remove/", charter.project_team_remove,
          name="team_remove"),
-    path("<int:pk>/history/", charter.project_history, name="history"),
     path("<int:pk>/driver-diagram/", diagram.diagram_edit, name="diagram"),
     path("<int:pk>/driver-diagram.svg", diagram.diagram_svg, name="diagram_svg"),
     path("<int:pk>/driver-diagram.png", diagram.diagram_png, name="diagram_png"),

@@ -15,5 +15,6 @@ urlpatterns = [
 project_urlpatterns = [
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/progress/", views.project_progress, name="progress"),
+    path("<int:pk>/history/", views.project_history, name="history"),
     path("<int:pk>/measures/<int:mid>/", views.measure_detail, name="measure_detail"),
 ]

@@ -36,7 +36,8 @@ from projects.models import ProgressScore
 from projects.views import charter
 from projects.views import diagram as diagram_views
 from projects.views.common import crumbs
-from reports import selectors
+from reports import history, selectors
+from reports.forms import HistoryFilterForm
 from reports.spc.icons import VARIATION_TITLES, assurance_icon_svg, variation_icon_svg
 
 STALE_DAYS = 60
@@ -339,5 +340,29 @@ def project_progress(request, pk):
             "crumbs": crumbs(
                 (project.title, project.get_absolute_url()), ("Record a progress score", None)
             ),
+        },
+    )
+
+
+@login_required
+@require_GET
+def project_history(request, pk):
+    """Every change to the project and what is in it (charter, team, scores, driver diagram,
+    measures, data, PDSA cycles): who, when, what from what to what; a page at a time,
+    filtered by kind. The queries do not grow with the history (reports.history)."""
+    project = project_selectors.project_for_page(request.user, pk)
+    form = HistoryFilterForm(request.GET or None)
+    kinds = form.kinds()
+    result = history.project_history(project, kinds=kinds, page=request.GET.get("page"))
+    return render(
+        request,
+        "reports/history.html",
+        {
+            "project": project,
+            "form": form,
+            "filtered": bool(kinds),
+            "page": result.page,
+            "events": result.events,
+            "crumbs": crumbs((project.title, project.get_absolute_url()), ("History", None)),
         },
     )

@@ -1,4 +1,5 @@
-"""Project register pages: list, register, charter, status, progress, team and history.
+"""Project register pages: list, register, charter, status, progress and team (the
+project's history, which spans layers, is reports.views.project_history).
 Thin: parse, call a selector or service, render.
 
 Fetching a project and checking access are one step (`selectors.project_for_page`), so an
@@ -23,7 +24,6 @@ from django.views.decorators.http import require_GET
 from core.views import add_errors
 from organisations import access
 from organisations.access import Permission
-from organisations.models import Unit, User
 from projects import forms, selectors, services
 from projects.models import PROGRESS_LABELS, Project, TeamMember
 from projects.views.common import crumbs as _crumbs
@@ -326,122 +326,6 @@ def project_team_remove(request, pk, member_pk):
             "crumbs": _crumbs((project.title, project.get_absolute_url()),
                               ("Team", reverse("projects:team", args=[project.pk])),
                               ("Remove", None)),
-        },
-    )
-
-
-# ---- history ---------------------------------------------------------------------------
-
-FIELD_LABELS = {
-    "user": "Person",
-    "name": "Partner's name",
-    "role": "Role",
-}
-
-
-def _display(model, field_name, value, names):
-    if value in (None, ""):
-        return "(blank)"
-    field = model._meta.get_field(field_name)
-    if field.is_relation:
-        return names.get((field.related_model, value), f"#{value}")
-    if field.choices:
-        return dict(field.flatchoices).get(value, value)
-    if isinstance(value, datetime.date):
-        return value.strftime("%-d %B %Y")
-    return str(value)
-
-
-@login_required
-@require_GET
-def project_history(request, pk):
-    """Every change to the charter, team and progress scores: who, when, what, old → new."""
-    project = selectors.project_for_page(request.user, pk)
-    # The latest score on the project is a copy of the score history, shown as its own
-    # events below; repeating it as a charter change would only add noise.
-    skip = {"id", "created_at", "updated_at", "project", "created_by", "progress_score",
-            "progress_scored_on"}
-    records = list(project.history.select_related("history_user").order_by("history_date"))
-    team_records = list(
-        TeamMember.history.filter(project_id=project.pk)
-        .select_related("history_user")
-        .order_by("history_date")
-    )
-    # Resolve user and unit ids in two queries rather than one per change.
-    user_ids, unit_ids = set(), set()
-    for rec in records:
-        user_ids |= {rec.lead_id, rec.sponsor_id, rec.coach_id}
-        unit_ids.add(rec.unit_id)
-    user_ids |= {rec.user_id for rec in team_records}
-    names = {(User, u.pk): str(u) for u in User.objects.filter(pk__in=user_ids - {None})}
-    names |= {(Unit, u.pk): u.name for u in Unit.objects.filter(pk__in=unit_ids - {None})}
-
-    events = []
-    for model, series, what in ((Project, records, "Charter"), (TeamMember, team_records, "Team")):
-        previous: dict[int, object] = {}
-        for rec in series:
-            before = previous.get(rec.id)
-            changes = []
-            delta = None
-            if rec.history_type == "~" and before is not None:
-                delta = rec.diff_against(before, excluded_fields=skip)
-                for change in delta.changes:
-                    field = model._meta.get_field(change.field)
-                    changes.append(
-                        {
-                            "field": FIELD_LABELS.get(change.field,
-                                                      str(field.verbose_name).capitalize()),
-                            "old": _display(model, change.field, change.old, names),
-                            "new": _display(model, change.field, change.new, names),
-                        }
-                    )
-                if not changes:
-                    previous[rec.id] = rec
-                    continue
-            previous[rec.id] = rec
-            subject = (
-                names.get((User, rec.user_id)) or rec.name
-                if model is TeamMember
-                else project.title
-            )
-            if model is TeamMember:
-                action = {"+": "added", "~": "changed", "-": "removed"}[rec.history_type]
-                headline = f"{what}: {subject} {action}"
-            elif rec.history_type == "~":
-                changed = set(delta.changed_fields) if delta else set()
-                if changed and changed <= {"status", "stopped_reason"}:
-                    headline = "Status changed"
-                else:
-                    headline = "Charter changed"
-            else:
-                headline = {"+": "Charter registered", "-": "Project deleted"}[rec.history_type]
-            events.append(
-                {
-                    "when": rec.history_date,
-                    "who": rec.history_user,
-                    "what": headline,
-                    "changes": changes,
-                }
-            )
-    for score in project.progress_scores.all():
-        events.append(
-            {
-                "when": score.recorded_at,
-                "who": score.recorded_by,
-                "what": f"Progress score recorded: {score.score} {score.label} "
-                f"(as of {score.scored_on:%-d %B %Y})",
-                "note": score.comment,
-                "changes": [],
-            }
-        )
-    events.sort(key=lambda e: e["when"], reverse=True)
-    return render(
-        request,
-        "projects/history.html",
-        {
-            "project": project,
-            "events": events,
-            "crumbs": _crumbs((project.title, project.get_absolute_url()), ("History", None)),
         },
     )
 
