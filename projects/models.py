@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from core.screening import NO_PATIENT_DATA
 from organisations.models import Trust, Unit
+from projects.similarity import normalise
 
 
 class QualityDimension(models.TextChoices):
@@ -103,6 +104,11 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The title's and aim's words as the duplicate warning compares them
+    # (projects/similarity.py), kept by save(). On PostgreSQL each has a GIN trigram index
+    # (migration 0003) for pg_trgm's `%` and similarity().
+    match_title = models.TextField(blank=True, editable=False, validators=NO_PATIENT_DATA)
+    match_aim = models.TextField(blank=True, editable=False, validators=NO_PATIENT_DATA)
 
     history = HistoricalRecords()
 
@@ -123,6 +129,16 @@ class Project(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        # Derived columns, not a business rule: whatever writes the title or aim (services,
+        # the admin, factories, the demo data) keeps the duplicate check's words in step.
+        self.match_title = normalise(self.title)
+        self.match_aim = normalise(self.aim)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"title", "aim"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "match_title", "match_aim"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("projects:detail", args=[self.pk])

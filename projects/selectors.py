@@ -6,15 +6,30 @@ Pages, the API and exports share these, so a list costs the same queries everywh
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from organisations import access
 from organisations.models import Membership, Unit, User
+from projects import similarity as matching
 from projects.models import ProgressScore, Project, TeamMember
 
 # A progress score goes stale when nobody has updated it for this long.
@@ -180,70 +195,113 @@ def trust_people(trust) -> QuerySet[User]:
 
 
 # ---- similar projects (duplicate warning) ------------------------------------------------
+# The words compared and the score are projects/similarity.py; `Project.save()` stores each
+# project's normalised title and aim. PostgreSQL scores in SQL with pg_trgm (a GIN trigram
+# index on each column serves the `%` prefilter, so the check stays fast at national
+# scale); SQLite scores the trust's visible projects in Python, with the same numbers.
 
-# Ordinary English words plus words every QI title uses ("reduce", "improve", "project"),
-# which would otherwise make unrelated projects look alike.
-STOP_WORDS = frozenset(
-    """a about after all an and are as at be before by for from has have in into is it its
-    of on or our over per than that the their this to under up using via was we with within
-    without will by project projects programme improve improving improvement improvements
-    reduce reducing reduction increase increasing decrease decreasing better qi quality
-    pilot new""".split()
-)
-# Two projects are "similar" when their word sets overlap by at least this much (Jaccard:
-# shared words / all distinct words). 0.34 ≈ a third of the distinct meaningful words in
-# common, e.g. "Reducing falls on Ward 7" vs "Falls prevention on Ward 7" (falls, ward, 7
-# of falls, ward, 7, prevention → 0.75) but not "Falls on Ward 7" vs "Sepsis in ED" (0).
-SIMILARITY_THRESHOLD = 0.34
+SIMILARITY_THRESHOLD = matching.SIMILARITY_THRESHOLD
 SIMILAR_LIMIT = 5
-_WORD = re.compile(r"[a-z0-9]+")
+similarity = matching.score  # how alike two projects are, from raw titles and aims
 
 
-def _stem(word: str) -> str:
-    # A tiny suffix stripper so "falls"/"fall" and "reducing"/"reduce" meet.
-    for suffix in ("ing", "ed", "es", "s", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+class _TrigramMatch(Func):
+    """`column % 'text'`: pg_trgm's similarity is at least `pg_trgm.similarity_threshold`
+    (0.3 unless a DBA changed it), answered from the GIN trigram index."""
+
+    function = ""
+    arg_joiner = " %% "
+    output_field = BooleanField()
 
 
-def tokens(text: str) -> frozenset[str]:
-    return frozenset(
-        _stem(w) for w in _WORD.findall((text or "").lower()) if w not in STOP_WORDS
-    )
+def _shared_candidates(user, visible: QuerySet[Project], *, trust) -> QuerySet[Project]:
+    """Projects at other trusts that the duplicate check should also search: those shared
+    with the user through a collaborative. None yet.
 
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
-
-
-def similarity(title_a: str, title_b: str, aim_a: str = "", aim_b: str = "") -> float:
-    """Title overlap; when both aims are given, the mean of title and aim overlap counts
-    too (whichever is higher), so a new title for an old aim is still caught."""
-    title_score = _jaccard(tokens(title_a), tokens(title_b))
-    if aim_a and aim_b:
-        both = (title_score + _jaccard(tokens(aim_a), tokens(aim_b))) / 2
-        return max(title_score, both)
-    return title_score
+    collaboratives/ sits above projects in the layers, so this module cannot import it.
+    When collaborative enrolments exist, narrow `visible` (already scoped by
+    organisations.access) to the projects enrolled in the collaboratives that the user's
+    projects, or `trust`, take part in, through the reverse relation the collaboratives
+    model declares, e.g. `visible.filter(enrolments__collaborative__in=...)`.
+    """
+    return visible.none()
 
 
 def similar_projects(user, *, trust, title: str, aim: str = "", exclude_id=None) -> list[Project]:
-    """Up to 5 projects at `trust` the user can see whose title (and aim) look like these,
-    most similar first, each with a `similarity` attribute (0–1).
+    """Up to 5 projects the user can see, at `trust` or shared with them through a
+    collaborative, whose title (and aim) look like these, most similar first, each with a
+    `similarity` attribute (0–1, two decimals).
 
-    Shared collaboratives are not searched yet: when collaboratives exist, add the visible
-    projects enrolled in the same collaboratives here.
+    Queries: on PostgreSQL one (the scored, prefiltered candidates with their trust, unit
+    and lead); on SQLite two (every candidate's words, then the best five with their
+    joins). Plus organisations.access's role map when it is not cached yet.
     """
-    if not tokens(title) and not tokens(aim):
+    want_title, want_aim = matching.normalise(title), matching.normalise(aim)
+    if not want_title and not want_aim:
         return []
-    candidates = visible_projects(user).filter(trust=trust)
+    visible = visible_projects(user)
+    shared = _shared_candidates(user, visible, trust=trust)
+    candidates = visible.filter(Q(trust=trust) | Q(pk__in=shared.values("pk")))
     if exclude_id:
         candidates = candidates.exclude(pk=exclude_id)
+    return _best_matches(candidates, want_title, want_aim)
+
+
+def _best_matches(candidates: QuerySet[Project], want_title: str, want_aim: str):
+    """The best five of `candidates` for these normalised words, scored where they live."""
+    if connections[candidates.db].vendor == "postgresql":
+        return _similar_in_postgresql(candidates, want_title, want_aim)
+    return _similar_in_python(candidates, want_title, want_aim)
+
+
+def _with_trigram_score(candidates: QuerySet[Project], want_title: str, want_aim: str):
+    """`candidates` with `score`: similarity.combine of pg_trgm's similarity() of the titles
+    and of the aims, in PostgreSQL's real arithmetic, so it equals the Python score."""
+    title_score = aim_score = Value(0.0)
+    if want_title:
+        title_score = TrigramSimilarity("match_title", Value(want_title))
+    if want_aim:
+        aim_score = TrigramSimilarity("match_aim", Value(want_aim))
+    return candidates.annotate(title_score=title_score, aim_score=aim_score).annotate(
+        score=Greatest(
+            F("title_score"),
+            ExpressionWrapper(
+                (F("title_score") + F("aim_score")) * Value(0.5), output_field=FloatField()
+            ),
+        )
+    )
+
+
+def _similar_in_postgresql(candidates: QuerySet[Project], want_title: str, want_aim: str):
+    # Anything scoring SIMILARITY_THRESHOLD has a title or an aim at least that alike, so
+    # the `%` prefilter (at pg_trgm's lower threshold, served by the GIN indexes) loses
+    # nothing.
+    prefilter = Q()
+    if want_title:
+        prefilter |= Q(_TrigramMatch(F("match_title"), Value(want_title)))
+    if want_aim:
+        prefilter |= Q(_TrigramMatch(F("match_aim"), Value(want_aim)))
+    found = list(
+        _with_trigram_score(candidates.filter(prefilter), want_title, want_aim)
+        .filter(score__gte=SIMILARITY_THRESHOLD)
+        .select_related("trust", "unit", "lead")
+        .order_by("-score", "pk")[:SIMILAR_LIMIT]
+    )
+    for project in found:
+        project.similarity = round(project.score, 2)
+    return found
+
+
+def _similar_in_python(candidates: QuerySet[Project], want_title: str, want_aim: str):
+    title_grams, aim_grams = matching.trigrams(want_title), matching.trigrams(want_aim)
     scored = []
-    for pk, other_title, other_aim in candidates.values_list("pk", "title", "aim").iterator():
-        score = similarity(title, other_title, aim, other_aim)
+    rows = candidates.values_list("pk", "match_title", "match_aim")
+    for pk, other_title, other_aim in rows.iterator(chunk_size=2000):
+        score = matching.combine(
+            matching.set_similarity(title_grams, matching.trigrams(other_title)),
+            matching.set_similarity(aim_grams, matching.trigrams(other_aim)) if aim_grams
+            else 0.0,
+        )
         if score >= SIMILARITY_THRESHOLD:
             scored.append((score, pk))
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
