@@ -176,6 +176,17 @@ def trust_ids_with(user, perm: Permission) -> set[int] | None:
     return {tid for tid in _role_map(user) if perm in _trust_permissions(user, tid)}
 
 
+def manages_people_at(user, trust) -> bool:
+    """May the user invite people and grant or revoke roles at `trust` (its trust
+    administrators and the platform operator)? For "Manage people" links."""
+    return has_permission(user, P.MEMBERSHIP_MANAGE, trust=trust)
+
+
+def manages_units_at(user, trust) -> bool:
+    """May the user add, rename, move or remove `trust`'s units? For "Manage units" links."""
+    return has_permission(user, P.UNIT_MANAGE, trust=trust)
+
+
 # ---- queryset scopes -------------------------------------------------------------------
 
 

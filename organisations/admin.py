@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 
 from organisations import services
-from organisations.models import Membership, Region, Trust, Unit, User
+from organisations.models import AuditEvent, Membership, Region, Trust, Unit, User
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -86,3 +86,23 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "trust"]
     search_fields = ["user__email", "user__full_name", "trust__name"]
     autocomplete_fields = ["user", "trust"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: entries are written by organisations.services with the change itself."""
+
+    list_display = ["created_at", "trust", "actor", "action", "description"]
+    list_filter = ["action", "trust"]
+    search_fields = ["description", "actor__email", "actor__full_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["trust", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

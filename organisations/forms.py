@@ -3,7 +3,8 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 
-from core.forms import NHSFormMixin
+from core.forms import NHSFormMixin, nhsuk_widgets
+from organisations.models import Membership, Unit
 
 
 class SignInForm(NHSFormMixin, auth_forms.AuthenticationForm):
@@ -40,3 +41,97 @@ class PasswordReset(NHSFormMixin, auth_forms.PasswordResetForm):
 
 class SetPassword(NHSFormMixin, auth_forms.SetPasswordForm):
     pass
+
+
+# ---- a trust administrator's pages: people, roles and units ----------------------------
+# Every choice here is narrowed to one trust by the view; no form names a flag of the user
+# (superuser, staff, national analyst) or another trust.
+
+ROLE_CHOICES = Membership.Role.choices
+
+
+class PeopleSearchForm(NHSFormMixin, forms.Form):
+    q = forms.CharField(
+        label="Search by name or email address", required=False, max_length=150,
+        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false"}),
+    )
+
+
+class InviteForm(NHSFormMixin, forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        help_text="Their NHS email address. If they already have an account, we add the "
+                  "roles to it and leave their name as it is.",
+        error_messages={"required": "Enter their email address",
+                        "invalid": "Enter an email address in the correct format, like "
+                                   "name@example.nhs.uk"},
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    full_name = forms.CharField(
+        label="Full name", max_length=150,
+        error_messages={"required": "Enter their full name"},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    job_title = forms.CharField(label="Job title (optional)", max_length=150, required=False)
+    roles = forms.MultipleChoiceField(
+        label="Roles at this trust", choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Select all that apply.",
+        error_messages={"required": "Choose at least one role"},
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class GrantRoleForm(NHSFormMixin, forms.Form):
+    role = forms.ChoiceField(
+        label="Role to grant", widget=forms.RadioSelect,
+        error_messages={"required": "Choose a role to grant"},
+    )
+
+    def __init__(self, *args, held=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(v, label) for v, label in ROLE_CHOICES if v not in held]
+
+
+class _UnitChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{'– ' * obj.depth}{obj.name}"
+
+
+def _unit_choice(label, units, help_text):
+    return _UnitChoice(
+        label=label, queryset=units, required=False, help_text=help_text,
+        empty_label="None: at the top of the trust",
+    )
+
+
+class UnitAddForm(NHSFormMixin, forms.Form):
+    name = forms.CharField(label="Name", max_length=200,
+                           error_messages={"required": "Enter the unit's name"})
+    kind = forms.ChoiceField(label="Type", choices=Unit.Kind.choices)
+    parent = forms.Field(required=False)  # replaced in __init__, scoped to the trust
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"] = _unit_choice(
+            "Sits under", units, "Wards, teams and services usually sit under a division or "
+                                 "directorate.")
+        self.order_fields(["name", "kind", "parent"])
+        nhsuk_widgets(self)
+
+
+class UnitRenameForm(NHSFormMixin, forms.Form):
+    name = forms.CharField(label="New name", max_length=200,
+                           error_messages={"required": "Enter the unit's new name"})
+
+
+class UnitMoveForm(NHSFormMixin, forms.Form):
+    parent = forms.Field(required=False)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"] = _unit_choice(
+            "Move it under", units, "Everything under it moves with it.")
+        nhsuk_widgets(self)

@@ -194,3 +194,37 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} at {self.trust.ods_code}"
+
+
+class AuditEvent(models.Model):
+    """Who changed a trust's people or units, and when. Written by `organisations.services`
+    in the same transaction as the change; read-only everywhere else.
+
+    Targets are kept as plain ids (not foreign keys) so an entry outlives a removed unit.
+    """
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "Invited a person"
+        ROLE_GRANTED = "role_granted", "Granted a role"
+        ROLE_REVOKED = "role_revoked", "Revoked a role"
+        UNIT_ADDED = "unit_added", "Added a unit"
+        UNIT_RENAMED = "unit_renamed", "Renamed a unit"
+        UNIT_MOVED = "unit_moved", "Moved a unit"
+        UNIT_REMOVED = "unit_removed", "Removed a unit"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="audit_events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    description = models.CharField(max_length=300, validators=NO_PATIENT_DATA)
+    target_user_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target_unit_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["trust", "-created_at"], name="audit_trust_recent")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}: {self.description}"

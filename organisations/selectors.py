@@ -1,9 +1,9 @@
 """Reads for organisations, already scoped by `organisations.access`."""
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch, Q
 
 from organisations import access
-from organisations.models import Membership, Trust, Unit
+from organisations.models import AuditEvent, Membership, Trust, Unit, User
 
 
 def memberships_of(user):
@@ -32,3 +32,19 @@ def trusts_by_region(user):
         .annotate(unit_count=Count("units", distinct=True))
         .order_by("region__name", "name")
     )
+
+
+def people_at(trust: Trust, *, search: str = ""):
+    """The people holding a role at `trust`, each with `roles_here` (their memberships at
+    this trust only): two queries for any number of people. Call after `access.check`."""
+    held = Membership.objects.filter(trust=trust)
+    qs = User.objects.filter(pk__in=held.values("user_id")).prefetch_related(
+        Prefetch("memberships", queryset=held.order_by("role"), to_attr="roles_here")
+    )
+    if search:
+        qs = qs.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    return qs.order_by("full_name", "email")
+
+
+def audit_events_at(trust: Trust):
+    return AuditEvent.objects.filter(trust=trust).select_related("actor")

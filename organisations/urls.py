@@ -29,3 +29,27 @@ urlpatterns = [
         name="password_reset_complete",
     ),
 ]
+
+# A trust administrator's pages, under the trust: mounted at the site root in the
+# "trust_admin" namespace by qi_portal/urls.py. (`/trusts/<ods>/units/<id>/` itself is the
+# unit's dashboard in reports; the pages here add a verb after the id.)
+trust_urlpatterns = [
+    path("trusts/<str:ods_code>/people/", views.people, name="people"),
+    path("trusts/<str:ods_code>/people/invite/", views.invite, name="invite"),
+    path("trusts/<str:ods_code>/people/<int:user_id>/", views.person, name="person"),
+    path(
+        "trusts/<str:ods_code>/people/roles/<int:membership_id>/revoke/",
+        views.revoke,
+        name="revoke",
+    ),
+    path("trusts/<str:ods_code>/units/", views.units, name="units"),
+    path("trusts/<str:ods_code>/units/add/", views.unit_add, name="unit_add"),
+    path(
+        "trusts/<str:ods_code>/units/<int:unit_id>/rename/", views.unit_rename, name="unit_rename"
+    ),
+    path("trusts/<str:ods_code>/units/<int:unit_id>/move/", views.unit_move, name="unit_move"),
+    path(
+        "trusts/<str:ods_code>/units/<int:unit_id>/remove/", views.unit_remove, name="unit_remove"
+    ),
+    path("trusts/<str:ods_code>/audit/", views.audit, name="audit"),
+]

@@ -1,18 +1,26 @@
-"""Home, accounts and health. Thin: parse, ask a selector/access, render."""
+"""Home, accounts, health, and a trust administrator's pages (people, roles, units, audit
+trail). Thin: parse, ask a selector/access or call a service, render."""
 
 import redis
+from django import forms as django_forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.db.models import Count
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from organisations import access, forms, selectors
+from core.views import add_errors, form_args
+from organisations import access, forms, selectors, services
 from organisations.access import Permission
+from organisations.models import Membership, Trust, Unit, User
 
 
 def home(request):
@@ -37,11 +45,26 @@ def home(request):
 
 @login_required
 def profile(request):
-    memberships = selectors.memberships_of(request.user).order_by("trust__name", "role")
+    memberships = list(selectors.memberships_of(request.user).order_by("trust__name", "role"))
+    # "Manage people / units" links for the trusts where the user holds a role and may
+    # manage them (access decides; the role map is already cached, so no query per trust).
+    trusts = {m.trust_id: m.trust for m in memberships}.values()
+    managed = [
+        {
+            "trust": trust,
+            "people": access.manages_people_at(request.user, trust),
+            "units": access.manages_units_at(request.user, trust),
+        }
+        for trust in trusts
+    ]
     return render(
         request,
         "accounts/profile.html",
-        {"memberships": memberships, "crumbs": [("Home", "/"), ("My trusts and roles", None)]},
+        {
+            "memberships": memberships,
+            "managed": [m for m in managed if m["people"] or m["units"]],
+            "crumbs": [("Home", "/"), ("My trusts and roles", None)],
+        },
     )
 
 
@@ -116,4 +139,313 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if status == 200 else "error", "database": database, "broker": broker},
         status=status,
+    )
+
+
+# ---- a trust administrator's pages: people, roles, units and the audit trail -----------
+# Fetching the trust and checking access are one step (`_managed_trust`): an outsider gets
+# 404, a member without the right (or a national analyst, who changes nothing) 403. Any id
+# in the URL or the POST that is not this trust's answers 404 too.
+
+PEOPLE_PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
+
+
+def _managed_trust(request, ods_code, perm=Permission.MEMBERSHIP_MANAGE) -> Trust:
+    trust = get_object_or_404(Trust.objects.select_related("region"), ods_code=ods_code.upper())
+    access.check(request.user, perm, trust=trust)
+    return trust
+
+
+def _trust_crumbs(trust, *rest) -> list:
+    return [
+        ("Home", "/"),
+        ("Trusts", reverse("reports:trusts")),
+        (trust.name, reverse("reports:trust", args=[trust.ods_code])),
+        *rest,
+    ]
+
+
+def _people_crumb(trust):
+    return ("Manage people", reverse("trust_admin:people", args=[trust.ods_code]))
+
+
+def _units_crumb(trust):
+    return ("Manage units", reverse("trust_admin:units", args=[trust.ods_code]))
+
+
+def _person_at(trust, user_id) -> tuple[User, list[Membership]]:
+    """A person with a role at `trust` and those roles; anyone else is 404 here."""
+    roles = list(
+        Membership.objects.filter(trust=trust, user_id=user_id).select_related("user")
+        .order_by("role")
+    )
+    if not roles:
+        raise Http404
+    return roles[0].user, roles
+
+
+def _refuse_foreign_choice(form, field) -> None:
+    """A posted id that is not one of this trust's choices was not offered by the page:
+    a tampered request, answered 404 like any other id outside the user's scope."""
+    if form.has_error(field, "invalid_choice"):
+        raise Http404
+
+
+@login_required
+@require_GET
+def people(request, ods_code):
+    trust = _managed_trust(request, ods_code)
+    search = forms.PeopleSearchForm(request.GET or None)
+    q = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    page = Paginator(selectors.people_at(trust, search=q), PEOPLE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "organisations/people.html",
+        {
+            "trust": trust,
+            "form": search,
+            "q": q,
+            "page": page,
+            "can_manage_units": access.manages_units_at(request.user, trust),
+            "crumbs": _trust_crumbs(trust, ("Manage people", None)),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request, ods_code):
+    trust = _managed_trust(request, ods_code)
+    form = forms.InviteForm(*form_args(request))
+    if form.is_bound and form.is_valid():
+        try:
+            invitation = services.invite_person(
+                trust=trust, by=request.user, base_url=request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, invitation.message)
+            return redirect("trust_admin:person", trust.ods_code, invitation.user.pk)
+    return render(
+        request,
+        "organisations/invite.html",
+        {"trust": trust, "form": form,
+         "crumbs": _trust_crumbs(trust, _people_crumb(trust), ("Invite a person", None))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person(request, ods_code, user_id):
+    """One person's roles at this trust, with a form to grant another."""
+    trust = _managed_trust(request, ods_code)
+    person, roles = _person_at(trust, user_id)
+    form = forms.GrantRoleForm(*form_args(request), held={m.role for m in roles})
+    if form.is_bound and form.is_valid():
+        try:
+            membership = services.grant_role(
+                trust=trust, user=person, role=form.cleaned_data["role"], by=request.user
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(
+                request, f"{person} is now a {membership.get_role_display()} at {trust.name}."
+            )
+            return redirect("trust_admin:person", trust.ods_code, person.pk)
+    return render(
+        request,
+        "organisations/person.html",
+        {"trust": trust, "person": person, "roles": roles, "form": form,
+         "crumbs": _trust_crumbs(trust, _people_crumb(trust), (str(person), None))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def revoke(request, ods_code, membership_id):
+    trust = _managed_trust(request, ods_code)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "trust"), pk=membership_id, trust=trust
+    )
+    person = membership.user
+    form = django_forms.Form(*form_args(request))  # no fields: carries the service's error
+    only_role = not Membership.objects.filter(trust=trust, user=person).exclude(
+        pk=membership.pk
+    ).exists()
+    if form.is_bound:
+        try:
+            still_member = services.revoke_role(membership=membership, by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            role = membership.get_role_display()
+            if still_member:
+                messages.success(request, f"Revoked {role} from {person}.")
+                return redirect("trust_admin:person", trust.ods_code, person.pk)
+            messages.success(
+                request,
+                f"Revoked {role} from {person}. They no longer hold any role at {trust.name}.",
+            )
+            return redirect("trust_admin:people", trust.ods_code)
+    return render(
+        request,
+        "organisations/revoke.html",
+        {
+            "trust": trust, "membership": membership, "person": person, "form": form,
+            "only_role": only_role,
+            "crumbs": _trust_crumbs(
+                trust, _people_crumb(trust),
+                (str(person), reverse("trust_admin:person", args=[trust.ods_code, person.pk])),
+                ("Revoke a role", None),
+            ),
+        },
+    )
+
+
+def _trust_units(trust):
+    return Unit.objects.filter(trust=trust).order_by("path")
+
+
+@login_required
+@require_GET
+def units(request, ods_code):
+    trust = _managed_trust(request, ods_code, Permission.UNIT_MANAGE)
+    tree = _trust_units(trust).annotate(child_count=Count("children"))
+    return render(
+        request,
+        "organisations/units.html",
+        {
+            "trust": trust,
+            "units": tree,
+            "can_manage_people": access.manages_people_at(request.user, trust),
+            "crumbs": _trust_crumbs(trust, ("Manage units", None)),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_add(request, ods_code):
+    trust = _managed_trust(request, ods_code, Permission.UNIT_MANAGE)
+    initial = {}
+    if request.GET.get("parent", "").isdigit():
+        initial["parent"] = request.GET["parent"]
+    form = forms.UnitAddForm(*form_args(request), initial=initial, units=_trust_units(trust))
+    if form.is_bound:
+        valid = form.is_valid()
+        _refuse_foreign_choice(form, "parent")
+        if valid:
+            try:
+                unit = services.add_unit(trust=trust, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, f"Added {unit.name}.")
+                return redirect("trust_admin:units", trust.ods_code)
+    return render(
+        request,
+        "organisations/unit_form.html",
+        {"trust": trust, "form": form, "heading": "Add a unit", "button": "Add unit",
+         "crumbs": _trust_crumbs(trust, _units_crumb(trust), ("Add a unit", None))},
+    )
+
+
+def _unit_at(trust, unit_id) -> Unit:
+    return get_object_or_404(Unit.objects.select_related("trust", "parent"), pk=unit_id,
+                             trust=trust)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_rename(request, ods_code, unit_id):
+    trust = _managed_trust(request, ods_code, Permission.UNIT_MANAGE)
+    unit = _unit_at(trust, unit_id)
+    form = forms.UnitRenameForm(*form_args(request), initial={"name": unit.name})
+    if form.is_bound and form.is_valid():
+        old = unit.name
+        try:
+            unit = services.rename_unit(unit=unit, name=form.cleaned_data["name"], by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Renamed {old} to {unit.name}.")
+            return redirect("trust_admin:units", trust.ods_code)
+    return render(
+        request,
+        "organisations/unit_form.html",
+        {"trust": trust, "unit": unit, "form": form, "heading": f"Rename {unit.name}",
+         "button": "Rename unit",
+         "crumbs": _trust_crumbs(trust, _units_crumb(trust), (f"Rename {unit.name}", None))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_move(request, ods_code, unit_id):
+    trust = _managed_trust(request, ods_code, Permission.UNIT_MANAGE)
+    unit = _unit_at(trust, unit_id)
+    form = forms.UnitMoveForm(*form_args(request), initial={"parent": unit.parent_id},
+                              units=_trust_units(trust))
+    if form.is_bound:
+        valid = form.is_valid()
+        _refuse_foreign_choice(form, "parent")
+        if valid:
+            try:
+                unit = services.move_unit(unit=unit, parent=form.cleaned_data["parent"],
+                                          by=request.user)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                where = unit.parent.name if unit.parent else "the top of the trust"
+                messages.success(request, f"Moved {unit.name} to {where}.")
+                return redirect("trust_admin:units", trust.ods_code)
+    return render(
+        request,
+        "organisations/unit_form.html",
+        {"trust": trust, "unit": unit, "form": form, "heading": f"Move {unit.name}",
+         "button": "Move unit",
+         "crumbs": _trust_crumbs(trust, _units_crumb(trust), (f"Move {unit.name}", None))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_remove(request, ods_code, unit_id):
+    trust = _managed_trust(request, ods_code, Permission.UNIT_MANAGE)
+    unit = _unit_at(trust, unit_id)
+    form = django_forms.Form(*form_args(request))
+    if form.is_bound:
+        try:
+            services.remove_unit(unit=unit, by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Removed {unit.name}.")
+            return redirect("trust_admin:units", trust.ods_code)
+    return render(
+        request,
+        "organisations/unit_remove.html",
+        {"trust": trust, "unit": unit, "form": form,
+         "crumbs": _trust_crumbs(trust, _units_crumb(trust), (f"Remove {unit.name}", None))},
+    )
+
+
+@login_required
+@require_GET
+def audit(request, ods_code):
+    trust = _managed_trust(request, ods_code)
+    page = Paginator(selectors.audit_events_at(trust), AUDIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "organisations/audit.html",
+        {"trust": trust, "page": page,
+         "crumbs": _trust_crumbs(trust, _people_crumb(trust), ("Audit trail", None))},
     )

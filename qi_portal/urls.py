@@ -7,6 +7,7 @@ from collaboratives import api as collaboratives_api
 from measures import api as measures_api
 from measures import urls as measures_urls
 from organisations import api as organisations_api
+from organisations import urls as organisations_urls
 from organisations import views as organisations_views
 from pdsa import api as pdsa_api
 from pdsa import urls as pdsa_urls
@@ -38,6 +39,8 @@ urlpatterns = [
     # /projects/<id>/pdsa/… — the PDSA timeline and new-cycle pages of a project.
     path("projects/", include((pdsa_urls.project_urlpatterns, "pdsa_project"))),
     path("pdsa/", include("pdsa.urls")),
+    # /trusts/<ods>/people/, /units/, /audit/: a trust administrator's pages.
+    path("", include((organisations_urls.trust_urlpatterns, "trust_admin"))),
     path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
