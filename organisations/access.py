@@ -48,6 +48,15 @@ class Permission(enum.StrEnum):
     PDSA_EDIT = "project.pdsa_edit"
     # Global
     NATIONAL_VIEW = "national.view"
+    # Collaboratives (pass collaborative=; create, respond and enrol also take trust=).
+    # The rules are in the collaboratives section at the end of this module.
+    COLLABORATIVE_CREATE = "collaborative.create"
+    COLLABORATIVE_VIEW = "collaborative.view"
+    COLLABORATIVE_DATA_VIEW = "collaborative.data_view"
+    COLLABORATIVE_MANAGE = "collaborative.manage"
+    COLLABORATIVE_RESPOND = "collaborative.respond"
+    COLLABORATIVE_ENROL = "collaborative.enrol"
+    COLLABORATIVE_POST = "collaborative.post"
 
 
 P = Permission
@@ -142,6 +151,8 @@ def has_permission(user, perm: Permission, *, trust=None, project=None, collabor
         return True
     if perm is P.NATIONAL_VIEW:
         return False
+    if perm in COLLABORATIVE_PERMISSIONS:
+        return _collaborative_permission(user, perm, collaborative, trust)
     if perm in PROJECT_PERMISSIONS:
         if project is None:
             raise TypeError(f"{perm} needs project=")
@@ -152,8 +163,10 @@ def has_permission(user, perm: Permission, *, trust=None, project=None, collabor
     return perm in _trust_permissions(user, trust_id)
 
 
-def is_visible(user, *, trust=None, project=None) -> bool:
+def is_visible(user, *, trust=None, project=None, collaborative=None) -> bool:
     """Is the object in the user's scope at all? False → the page answers 404."""
+    if collaborative is not None:
+        return has_permission(user, P.COLLABORATIVE_VIEW, collaborative=collaborative)
     if project is not None:
         return has_permission(user, P.PROJECT_VIEW, project=project)
     return has_permission(user, P.TRUST_VIEW, trust=trust)
@@ -161,7 +174,7 @@ def is_visible(user, *, trust=None, project=None) -> bool:
 
 def check(user, perm: Permission, *, trust=None, project=None, collaborative=None):
     """Raise 404 for an outsider and PermissionDenied (403) for a member without `perm`."""
-    if not is_visible(user, trust=trust, project=project):
+    if not is_visible(user, trust=trust, project=project, collaborative=collaborative):
         raise Http404
     if not has_permission(user, perm, trust=trust, project=project, collaborative=collaborative):
         raise PermissionDenied
@@ -279,3 +292,148 @@ def projects_editable_by(user, projects: QuerySet) -> QuerySet:
         | Q(trust_id__in=qi_lead_trusts)
     )
     return qs.filter(cond)
+
+
+# ---- collaboratives ----------------------------------------------------------------------
+# A collaborative brings teams (enrolled projects) from several trusts together. Its faculty
+# (facilitators) manage it. A *member* is anyone with a role at a trust taking part: members
+# read its shared measures, its teams' data for those measures, the monthly reports and the
+# shared learning, and post learning. Nothing here grants any project, measure or PDSA
+# permission: the rest of another trust stays out of reach (404), whatever page or API asks.
+# The QI lead or trust administrator of an invited trust sees the collaborative's page (to
+# answer the invitation) and, once it takes part, enrols its projects. A national analyst
+# reads every collaborative and changes none.
+#
+# Collaboratives sit above this layer: these rules read the object's relations by name
+# (`facilitators`, `participations` with `trust_id` and `status`) and the scopes take the
+# caller's queryset, as the project scopes do.
+
+COLLABORATIVE_PERMISSIONS = frozenset({
+    P.COLLABORATIVE_CREATE, P.COLLABORATIVE_VIEW, P.COLLABORATIVE_DATA_VIEW,
+    P.COLLABORATIVE_MANAGE, P.COLLABORATIVE_RESPOND, P.COLLABORATIVE_ENROL,
+    P.COLLABORATIVE_POST,
+})
+# Who answers for a trust in a collaborative: invitations, enrolments, leaving.
+TRUST_LEAD_ROLES = frozenset({Role.QI_LEAD, Role.TRUST_ADMIN})
+TAKING_PART = "accepted"
+INVITED = "invited"
+
+
+def _trust_pk(trust) -> int:
+    return trust if isinstance(trust, int) else trust.pk
+
+
+def _leads_trust(user, trust_id: int) -> bool:
+    return bool(roles_at(user, trust_id) & TRUST_LEAD_ROLES)
+
+
+def _standing(user, collaborative) -> tuple[bool, frozenset[int], frozenset[int]]:
+    """(is a facilitator, ids of the user's trusts taking part, ids of the user's trusts
+    invited). Asked several times a page: two queries, then remembered on the object."""
+    cache = collaborative.__dict__.setdefault("_qi_standing", {})
+    if user.pk in cache:
+        return cache[user.pk]
+    prefetched = getattr(collaborative, "_prefetched_objects_cache", {})
+    if "facilitators" in prefetched:
+        facilitator = any(u.pk == user.pk for u in prefetched["facilitators"])
+    else:
+        facilitator = collaborative.facilitators.filter(pk=user.pk).exists()
+    mine = set(_role_map(user))
+    if "participations" in prefetched:
+        rows = [(p.trust_id, p.status) for p in prefetched["participations"]]
+    elif mine:
+        rows = list(collaborative.participations.filter(trust_id__in=mine)
+                    .values_list("trust_id", "status"))
+    else:
+        rows = []
+    taking_part = frozenset(t for t, s in rows if s == TAKING_PART and t in mine)
+    invited = frozenset(t for t, s in rows if s == INVITED and t in mine)
+    cache[user.pk] = (facilitator, taking_part, invited)
+    return cache[user.pk]
+
+
+def forget_standing(collaborative) -> None:
+    """Drop the remembered standing after a write changes who facilitates or takes part."""
+    collaborative.__dict__.pop("_qi_standing", None)
+
+
+def _collaborative_permission(user, perm: Permission, collaborative, trust) -> bool:
+    if perm is P.COLLABORATIVE_CREATE:  # at the host trust
+        if trust is None:
+            raise TypeError(f"{perm} needs trust=")
+        return _leads_trust(user, _trust_pk(trust))
+    if collaborative is None:
+        raise TypeError(f"{perm} needs collaborative=")
+    facilitator, taking_part, invited = _standing(user, collaborative)
+    if perm is P.COLLABORATIVE_VIEW:
+        return (facilitator or bool(taking_part) or user.is_national_analyst
+                or any(_leads_trust(user, t) for t in invited))
+    if perm is P.COLLABORATIVE_DATA_VIEW:
+        return facilitator or bool(taking_part) or user.is_national_analyst
+    if perm is P.COLLABORATIVE_MANAGE:
+        return facilitator
+    if perm is P.COLLABORATIVE_POST:
+        return facilitator or bool(taking_part)
+    # RESPOND (accept, decline, leave) and ENROL answer for one trust.
+    if trust is None:
+        raise TypeError(f"{perm} needs trust=")
+    trust_id = _trust_pk(trust)
+    pool = taking_part if perm is P.COLLABORATIVE_ENROL else taking_part | invited
+    return trust_id in pool and _leads_trust(user, trust_id)
+
+
+def collaborative_host_trust_ids(user) -> set[int] | None:
+    """Trusts where the user may start a collaborative (None: any trust)."""
+    if not _active(user):
+        return set()
+    if user.is_superuser:
+        return None
+    return {tid for tid, rs in _role_map(user).items() if rs & TRUST_LEAD_ROLES}
+
+
+def trust_ids_answered_by(user) -> set[int]:
+    """Trusts the user answers for in collaboratives (their QI lead or administrator)."""
+    if not _active(user):
+        return set()
+    return {tid for tid, rs in _role_map(user).items() if rs & TRUST_LEAD_ROLES}
+
+
+def _collaborative_scope(user, collaboratives: QuerySet, *, invited_leads: bool) -> QuerySet:
+    if not _active(user):
+        return collaboratives.none()
+    if user.is_superuser or user.is_national_analyst:
+        return collaboratives
+    Collaborative = collaboratives.model
+    through = Collaborative.facilitators.through
+    Participation = Collaborative.participations.rel.related_model
+    roles = _role_map(user)
+    parts = Q(status=TAKING_PART, trust_id__in=set(roles))
+    if invited_leads:
+        parts |= Q(status=INVITED, trust_id__in=trust_ids_answered_by(user))
+    return collaboratives.filter(
+        Q(pk__in=through.objects.filter(user_id=user.pk).values("collaborative_id"))
+        | Q(pk__in=Participation.objects.filter(parts).values("collaborative_id"))
+    )
+
+
+def collaboratives_visible_to(user, collaboratives: QuerySet) -> QuerySet:
+    """`collaboratives` narrowed to those whose page the user may see (COLLABORATIVE_VIEW)."""
+    return _collaborative_scope(user, collaboratives, invited_leads=True)
+
+
+def collaboratives_readable_by(user, collaboratives: QuerySet) -> QuerySet:
+    """`collaboratives` narrowed to those whose shared data, reports and learning the user
+    may read (COLLABORATIVE_DATA_VIEW). Lists of those things filter on this."""
+    return _collaborative_scope(user, collaboratives, invited_leads=False)
+
+
+def collaboratives_managed_by(user, collaboratives: QuerySet) -> QuerySet:
+    """`collaboratives` narrowed to those the user facilitates (COLLABORATIVE_MANAGE)."""
+    if not _active(user):
+        return collaboratives.none()
+    if user.is_superuser:
+        return collaboratives
+    through = collaboratives.model.facilitators.through
+    return collaboratives.filter(
+        pk__in=through.objects.filter(user_id=user.pk).values("collaborative_id")
+    )

@@ -76,6 +76,9 @@ PEOPLE = [
      [("ZEB", Membership.Role.QI_LEAD)], False, False),
     ("clinician.westmoor@example.nhs.uk", "Grace Boateng", "District nurse",
      [("ZWM", Membership.Role.CLINICIAN)], False, False),
+    # Facilitator of the demo falls-prevention collaborative (collaboratives/demo.py).
+    ("facilitator@example.nhs.uk", "Dr Fiona Hart", "Improvement advisor, falls collaborative",
+     [("ZNT", Membership.Role.QI_LEAD)], False, False),
     ("national@example.nhs.uk", "Dr Ravi Menon", "National improvement analyst",
      [], True, False),
     ("admin@example.nhs.uk", "Portal Administrator", "Platform operator", [], False, True),

@@ -308,6 +308,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.national_rebuild",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Teams enter data on their own measures' pages: this brings collaborative dashboards
+    # up to date with it (and with any rebuild lost while the broker was down).
+    "reconcile-collaborative-dashboards": {
+        "task": "collaboratives.tasks.reconcile",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -39,6 +39,7 @@ urlpatterns = [
     # /projects/<id>/pdsa/… — the PDSA timeline and new-cycle pages of a project.
     path("projects/", include((pdsa_urls.project_urlpatterns, "pdsa_project"))),
     path("pdsa/", include("pdsa.urls")),
+    path("collaboratives/", include("collaboratives.urls")),
     # /trusts/<ods>/people/, /units/, /audit/: a trust administrator's pages.
     path("", include((organisations_urls.trust_urlpatterns, "trust_admin"))),
     path("", include("reports.urls")),

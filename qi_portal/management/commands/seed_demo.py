@@ -6,6 +6,7 @@ Idempotent: running it again changes nothing that is already there.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from collaboratives import demo as collaboratives_demo
 from measures import demo as measures_demo
 from organisations import demo as organisations_demo
 from organisations.demo import DEMO_PASSWORD, PEOPLE
@@ -13,7 +14,7 @@ from pdsa import demo as pdsa_demo
 from projects import demo as projects_demo
 
 # Each app's demo.seed(context) -> dict, bottom layer first: each builds on the one before.
-DEMO_MODULES = [projects_demo, measures_demo, pdsa_demo]
+DEMO_MODULES = [projects_demo, measures_demo, pdsa_demo, collaboratives_demo]
 
 
 class Command(BaseCommand):
