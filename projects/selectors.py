@@ -215,16 +215,18 @@ class _TrigramMatch(Func):
 
 
 def _shared_candidates(user, visible: QuerySet[Project], *, trust) -> QuerySet[Project]:
-    """Projects at other trusts that the duplicate check should also search: those shared
-    with the user through a collaborative. None yet.
+    """Projects at other trusts that the duplicate check also searches: those enrolled as
+    teams in a collaborative that `trust` takes part in, among the ones the user may see
+    (`visible`, scoped by organisations.access, so the warning never links to a 404).
 
-    collaboratives/ sits above projects in the layers, so this module cannot import it.
-    When collaborative enrolments exist, narrow `visible` (already scoped by
-    organisations.access) to the projects enrolled in the collaboratives that the user's
-    projects, or `trust`, take part in, through the reverse relation the collaboratives
-    model declares, e.g. `visible.filter(enrolments__collaborative__in=...)`.
+    collaboratives/ sits above projects in the layers, so this module does not import it:
+    it follows the reverse relations the collaboratives models declare, by name.
     """
-    return visible.none()
+    return visible.filter(
+        collaborative_enrolments__status="approved",
+        collaborative_enrolments__collaborative__participations__trust=trust,
+        collaborative_enrolments__collaborative__participations__status="accepted",
+    ).exclude(trust=trust)
 
 
 def similar_projects(user, *, trust, title: str, aim: str = "", exclude_id=None) -> list[Project]:
@@ -244,7 +246,11 @@ def similar_projects(user, *, trust, title: str, aim: str = "", exclude_id=None)
     candidates = visible.filter(Q(trust=trust) | Q(pk__in=shared.values("pk")))
     if exclude_id:
         candidates = candidates.exclude(pk=exclude_id)
-    return _best_matches(candidates, want_title, want_aim)
+    found = _best_matches(candidates, want_title, want_aim)
+    trust_id = trust if isinstance(trust, int) else trust.pk
+    for project in found:  # the warning names the trust of a collaborative partner's team
+        project.elsewhere = project.trust_id != trust_id
+    return found
 
 
 def _best_matches(candidates: QuerySet[Project], want_title: str, want_aim: str):
