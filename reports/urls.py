@@ -8,6 +8,10 @@ urlpatterns = [
     path("trusts/", views.trusts, name="trusts"),
     path("trusts/<str:ods_code>/", views.trust, name="trust"),
     path("trusts/<str:ods_code>/units/<int:unit_id>/", views.unit, name="unit"),
+    path("trusts/<str:ods_code>/measures.<str:fmt>", views.measures_export,
+         name="measures_export"),
+    path("trusts/<str:ods_code>/units/<int:unit_id>/measures.<str:fmt>",
+         views.measures_export, name="unit_measures_export"),
     path("national/", views.national, name="national"),
 ]
 

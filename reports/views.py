@@ -6,6 +6,8 @@ driver diagram from projects, measures and their snapshots, PDSA cycles), so the
 assembled here from each app's context builder and section template, by plain imports.
 """
 
+import csv
+import io
 from datetime import timedelta
 
 from django.contrib import messages
@@ -13,15 +15,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from core.views import add_errors
 from measures import views as measure_views
+from measures.imports import FORMULA_STARTS
 from measures.models import MeasureSnapshot
 from organisations import access
 from organisations.access import Permission
@@ -38,7 +42,12 @@ from projects.views import diagram as diagram_views
 from projects.views.common import crumbs
 from reports import history, selectors
 from reports.forms import HistoryFilterForm
-from reports.spc.icons import VARIATION_TITLES, assurance_icon_svg, variation_icon_svg
+from reports.spc.icons import (
+    ASSURANCE_TITLES,
+    VARIATION_TITLES,
+    assurance_icon_svg,
+    variation_icon_svg,
+)
 
 STALE_DAYS = 60
 
@@ -91,11 +100,9 @@ MATRIX_SORTS = {
 }
 
 
-def _measures_matrix(request, visible) -> dict:
-    """The measures of the visible projects with their latest reading: counts by kind of
-    variation in one aggregate query, then one page of rows, sorted and filtered by plain
-    GET parameters (no JavaScript). Two queries and one page of rows, whatever the size of
-    the trust; the chart JSON of the snapshots is never read."""
+def _matrix_rows(request, visible):
+    """(the filtered, sorted snapshots of the visible projects' measures, the signal
+    counts, show, sort): what the matrix shows and what its download holds."""
     recent_data = timezone.localdate() - timedelta(days=CHANGES_DAYS + 31)  # a monthly point
     new_signal = Q(latest_period__gte=recent_data) & (
         Q(variation_icon__startswith="improvement") | Q(variation_icon__startswith="concern"))
@@ -111,17 +118,26 @@ def _measures_matrix(request, visible) -> dict:
            if key and cond is not None},
         new=Count("pk", filter=new_signal),
     )
-    shown = signals["total"] if not show else signals[show]
     condition = new_signal if show == "new" else MATRIX_SHOW[show][1]
-    paginator = Paginator(
+    rows = (
         snaps.filter(condition)
         .select_related("measure", "measure__project", "measure__project__unit")
         .only("latest_period", "variation_icon", "assurance", "runs_signal",
-              "measure__name", "measure__position", "measure__project__title",
-              "measure__project__unit__name")
-        .order_by(*MATRIX_SORTS[sort][1]),
-        MATRIX_PAGE,
+              "measure__name", "measure__position", "measure__chart", "measure__unit_label",
+              "measure__project__title", "measure__project__unit__name")
+        .order_by(*MATRIX_SORTS[sort][1])
     )
+    return rows, signals, show, sort
+
+
+def _measures_matrix(request, visible) -> dict:
+    """The measures of the visible projects with their latest reading: counts by kind of
+    variation in one aggregate query, then one page of rows, sorted and filtered by plain
+    GET parameters (no JavaScript). Two queries and one page of rows, whatever the size of
+    the trust; the chart JSON of the snapshots is never read."""
+    matrix, signals, show, sort = _matrix_rows(request, visible)
+    shown = signals["total"] if not show else signals[show]
+    paginator = Paginator(matrix, MATRIX_PAGE)
     paginator.count = shown  # known from the aggregate: no COUNT query
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list) if shown else []
@@ -233,6 +249,71 @@ def trust(request, ods_code):
     context = _dashboard(request, trust)
     context["crumbs"] = [("Home", "/"), ("Trusts", "/trusts/"), (trust.name, None)]
     return render(request, "reports/trust.html", context)
+
+
+EXPORT_HEADER = ["Trust", "Project", "Unit", "Measure", "Chart", "Variation", "Assurance",
+                 "Non-random run", "Latest period", "Link"]
+
+
+def _csv_safe(cell):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(cell, str) and cell[:1] in FORMULA_STARTS:
+        return "'" + cell
+    return cell
+
+
+@login_required
+@require_GET
+def measures_export(request, ods_code, fmt, unit_id=None):
+    """The measures matrix (with the page's `show` and `sort`) as CSV or Excel: every row,
+    not one page, read with one query and streamed from an iterator."""
+    trust = _trust_for(request, ods_code)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    visible = project_selectors.visible_projects(request.user).filter(trust=trust)
+    name = trust.ods_code
+    if unit_id is not None:
+        unit = get_object_or_404(Unit, trust=trust, pk=unit_id)
+        visible = visible.filter(unit__path__startswith=unit.path)
+        name += f"-{slugify(unit.name)}"
+    rows, _, show, _ = _matrix_rows(request, visible)
+
+    def lines():
+        for snap in rows.iterator(chunk_size=2000):
+            m = snap.measure
+            yield [_csv_safe(v) for v in (
+                trust.name, m.project.title, m.project.unit.name if m.project.unit else "",
+                m.name, m.get_chart_display(),
+                VARIATION_TITLES.get(snap.variation_icon, snap.variation_icon),
+                ASSURANCE_TITLES.get(snap.assurance, snap.assurance) or "No target",
+                "yes" if snap.runs_signal else "no",
+                snap.latest_period.isoformat() if snap.latest_period else "",
+                request.build_absolute_uri(reverse("projects:measure_detail",
+                                                   args=[m.project_id, m.pk])))]
+
+    filename = f"{name}-measures{'-' + show if show else ''}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(EXPORT_HEADER)
+        writer.writerows(lines())
+        response = HttpResponse(buffer.getvalue().encode("utf-8-sig"),
+                                content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Measures")
+        sheet.append(EXPORT_HEADER)
+        for line in lines():
+            sheet.append(line)  # formula-looking text was neutralised by _csv_safe
+        out = io.BytesIO()
+        workbook.save(out)
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required

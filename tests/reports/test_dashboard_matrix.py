@@ -98,3 +98,43 @@ def test_the_matrix_never_shows_projects_the_reader_may_not_see(client, alice, t
     html = _sign_in(client, alice).get(reverse("reports:trust", args=[trust_a.ods_code]),
                                        {"show": "concern"}).content.decode()
     assert "Measure 999-9" not in html and "Private project" not in html
+
+
+def test_the_matrix_downloads_as_csv_and_excel_with_the_filter(client, bob, trust_a):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    snaps = _trust_with(trust_a, 12)  # 36 measures: more than one page
+    first = snaps[0].measure
+    first.name = "=HYPERLINK(\"http://evil.example\")"
+    first.save()
+    _sign_in(client, bob)
+    page = client.get(reverse("reports:trust", args=[trust_a.ods_code]), {"show": "concern"})
+    assert f'/trusts/{trust_a.ods_code}/measures.csv?show=concern' in page.content.decode()
+    response = client.get(reverse("reports:measures_export", args=[trust_a.ods_code, "csv"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Trust", "Project", "Unit", "Measure"]
+    assert len(rows) == 1 + 36  # every row, not one page
+    assert "'=HYPERLINK" in {r[3][:11] for r in rows[1:]}  # neutralised
+    concern = client.get(reverse("reports:measures_export", args=[trust_a.ods_code, "xlsx"]),
+                         {"show": "concern"})
+    sheet = load_workbook(io.BytesIO(concern.content)).active
+    names = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == sorted("'" + s.measure.name if s.measure.name.startswith("=")
+                                   else s.measure.name
+                                   for s in snaps if s.variation_icon == "concern_high")
+    assert all(not str(n).startswith("=") for n in names)
+    assert client.get(f"/trusts/{trust_a.ods_code}/measures.pdf").status_code == 404
+
+
+def test_the_download_follows_the_same_access_rules(client, alice, charlie, trust_a):
+    _trust_with(trust_a, 1)
+    hidden = ProjectFactory(trust=trust_a, visibility="team", title="Private project")
+    MeasureSnapshot.objects.create(measure=MeasureFactory(project=hidden, name="Secret"),
+                                   variation_icon="concern_high", latest_period=RECENT)
+    url = reverse("reports:measures_export", args=[trust_a.ods_code, "csv"])
+    assert _sign_in(client, charlie).get(url).status_code == 404  # another trust
+    text = _sign_in(client, alice).get(url).content.decode("utf-8-sig")
+    assert "Secret" not in text and "Private project" not in text
