@@ -1,4 +1,7 @@
 FROM python:3.11-slim-bookworm
+# Cairo (driver-diagram PNGs) and Pango (board-pack PDFs).
+RUN apt-get update && apt-get install -y --no-install-recommends libcairo2 libpango-1.0-0 \
+    libpangoft2-1.0-0 && rm -rf /var/lib/apt/lists/*
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./

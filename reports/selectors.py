@@ -1,14 +1,19 @@
 """Reads for the pages that combine layers: the progress-score suggestion on the project
-page needs the driver diagram (projects), data and signals (measures) and PDSA cycles."""
+page needs the driver diagram (projects), data and signals (measures) and PDSA cycles; the
+dashboards and the board pack read what changed, project counts and the measures matrix."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from measures.models import DataPoint, MeasureSnapshot
 from pdsa.models import Cycle
-from projects.models import PROGRESS_LABELS, ChangeIdea, Driver, Project
+from projects.models import PROGRESS_LABELS, ChangeIdea, Driver, ProgressScore, Project
 
 # ---- progress score suggestion -------------------------------------------------------------
 
@@ -94,3 +99,81 @@ def suggest_progress_score(project: Project) -> Suggestion:
     elif measured:
         reasons.append("No measure shows a signal of improvement yet.")
     return Suggestion(score, reasons)
+
+
+# ---- dashboards: what changed, project counts, the measures matrix ----------------------
+
+CHANGES_DAYS = 30
+
+
+def changed_since(visible) -> dict:
+    """What changed in the last month, for the board's landing page: three aggregates,
+    whatever the size of the trust (new projects, scores recorded, cycles completed). The
+    new signals are counted and listed with the measures (`_measures_matrix`)."""
+    since = timezone.now() - timedelta(days=CHANGES_DAYS)
+    return {
+        "days": CHANGES_DAYS,
+        "new_projects": visible.filter(created_at__gte=since).count(),
+        "scores": ProgressScore.objects.filter(
+            project__in=visible.values("pk"), recorded_at__gte=since
+        ).count(),
+        "cycles_completed": Cycle.objects.filter(
+            change_idea__project__in=visible.values("pk"), status=Cycle.Status.COMPLETE,
+            updated_at__gte=since,
+        ).count(),
+    }
+
+
+MATRIX_SHOW = {
+    "": ("All measures", Q()),
+    "improvement": ("Special cause improvement", Q(variation_icon__startswith="improvement")),
+    "concern": ("Special cause concern", Q(variation_icon__startswith="concern")),
+    "common": ("Common cause variation", Q(variation_icon="common_cause")),
+    "runs": ("A non-random run", Q(runs_signal=True)),
+    "new": ("A special cause in the latest month", None),  # needs the date: see below
+}
+MATRIX_SORTS = {
+    "project": ("Project", ["measure__project__title", "measure__position", "measure_id"]),
+    "measure": ("Measure", ["measure__name", "measure_id"]),
+    "variation": ("Variation", ["variation_icon", "measure__project__title", "measure_id"]),
+    "latest": ("Latest data, newest first", ["-latest_period", "measure__project__title",
+                                             "measure_id"]),
+}
+
+
+def matrix_rows(visible, show: str = "", sort: str = "project"):
+    """(the filtered, sorted snapshots of the visible projects' measures, the signal
+    counts, show, sort): what the measures matrix shows, what its download and the board
+    pack hold. Unknown `show` and `sort` values fall back to all, by project."""
+    recent_data = timezone.localdate() - timedelta(days=CHANGES_DAYS + 31)  # a monthly point
+    new_signal = Q(latest_period__gte=recent_data) & (
+        Q(variation_icon__startswith="improvement") | Q(variation_icon__startswith="concern"))
+    show = show if show in MATRIX_SHOW else ""
+    sort = sort if sort in MATRIX_SORTS else "project"
+    snaps = MeasureSnapshot.objects.filter(
+        measure__project__in=visible.values("pk")).exclude(variation_icon="")
+    signals = snaps.aggregate(
+        total=Count("pk"),
+        **{key: Count("pk", filter=cond) for key, (_, cond) in MATRIX_SHOW.items()
+           if key and cond is not None},
+        new=Count("pk", filter=new_signal),
+    )
+    condition = new_signal if show == "new" else MATRIX_SHOW[show][1]
+    rows = (
+        snaps.filter(condition)
+        .select_related("measure", "measure__project", "measure__project__unit")
+        .only("latest_period", "variation_icon", "assurance", "runs_signal",
+              "measure__name", "measure__position", "measure__chart", "measure__unit_label",
+              "measure__project__title", "measure__project__unit__name")
+        .order_by(*MATRIX_SORTS[sort][1])
+    )
+    return rows, signals, show, sort
+
+
+def project_counts(qs):
+    return qs.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=Q(status__in=["approved", "active", "sustaining"])),
+        proposed=Count("id", filter=Q(status="proposed")),
+        completed=Count("id", filter=Q(status="completed")),
+    )

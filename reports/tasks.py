@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from measures import snapshots
 from measures.models import Measure
+from reports import board_pack
 
 TRANSIENT = (DatabaseError, InterfaceError)
 # Measures per chunk of the national rebuild: one chunk is a few queries and well under a
@@ -67,3 +68,9 @@ def rebuild_chunk(first_id: int, last_id: int, started: str) -> int:
         .values_list("pk", flat=True)
     )
     return snapshots.measures_refresh_batch(ids) if ids else 0
+
+
+@shared_task(name="reports.tasks.build_board_pack", time_limit=600, soft_time_limit=540)
+def build_board_pack(pack_id: int) -> bool:
+    """Build a board pack someone asked for (see reports.board_pack.build)."""
+    return board_pack.build(pack_id=pack_id)

@@ -12,6 +12,13 @@ urlpatterns = [
          name="measures_export"),
     path("trusts/<str:ods_code>/units/<int:unit_id>/measures.<str:fmt>",
          views.measures_export, name="unit_measures_export"),
+    path("trusts/<str:ods_code>/board-packs/", views.board_packs, name="board_packs"),
+    path("trusts/<str:ods_code>/board-packs/<int:pack_id>/", views.board_pack,
+         name="board_pack"),
+    path("trusts/<str:ods_code>/board-packs/<int:pack_id>/print/", views.board_pack_print,
+         name="board_pack_print"),
+    path("trusts/<str:ods_code>/board-packs/<int:pack_id>/pdf/", views.board_pack_pdf,
+         name="board_pack_pdf"),
     path("national/", views.national, name="national"),
 ]
 

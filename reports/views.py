@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET
 from core.views import add_errors
 from measures import views as measure_views
 from measures.imports import FORMULA_STARTS
-from measures.models import MeasureSnapshot
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust, Unit
@@ -36,12 +35,14 @@ from pdsa.selectors import markers_for_measures, quality_summary
 from projects import forms as project_forms
 from projects import selectors as project_selectors
 from projects import services as project_services
-from projects.models import ProgressScore
 from projects.views import charter
 from projects.views import diagram as diagram_views
 from projects.views.common import crumbs
+from reports import forms as report_forms
 from reports import history, selectors
+from reports import services as report_services
 from reports.forms import HistoryFilterForm
+from reports.models import BoardPack
 from reports.spc.icons import (
     ASSURANCE_TITLES,
     VARIATION_TITLES,
@@ -61,73 +62,7 @@ def _icon(kind: str, name: str) -> str:
     return mark_safe(assurance_icon_svg(name, size=40))
 
 
-CHANGES_DAYS = 30
-
-
-def _changed_since(visible) -> dict:
-    """What changed in the last month, for the board's landing page: three aggregates,
-    whatever the size of the trust (new projects, scores recorded, cycles completed). The
-    new signals are counted and listed with the measures (`_measures_matrix`)."""
-    since = timezone.now() - timedelta(days=CHANGES_DAYS)
-    return {
-        "days": CHANGES_DAYS,
-        "new_projects": visible.filter(created_at__gte=since).count(),
-        "scores": ProgressScore.objects.filter(
-            project__in=visible.values("pk"), recorded_at__gte=since
-        ).count(),
-        "cycles_completed": Cycle.objects.filter(
-            change_idea__project__in=visible.values("pk"), status=Cycle.Status.COMPLETE,
-            updated_at__gte=since,
-        ).count(),
-    }
-
-
 MATRIX_PAGE = 25
-MATRIX_SHOW = {
-    "": ("All measures", Q()),
-    "improvement": ("Special cause improvement", Q(variation_icon__startswith="improvement")),
-    "concern": ("Special cause concern", Q(variation_icon__startswith="concern")),
-    "common": ("Common cause variation", Q(variation_icon="common_cause")),
-    "runs": ("A non-random run", Q(runs_signal=True)),
-    "new": ("A special cause in the latest month", None),  # needs the date: see below
-}
-MATRIX_SORTS = {
-    "project": ("Project", ["measure__project__title", "measure__position", "measure_id"]),
-    "measure": ("Measure", ["measure__name", "measure_id"]),
-    "variation": ("Variation", ["variation_icon", "measure__project__title", "measure_id"]),
-    "latest": ("Latest data, newest first", ["-latest_period", "measure__project__title",
-                                             "measure_id"]),
-}
-
-
-def _matrix_rows(request, visible):
-    """(the filtered, sorted snapshots of the visible projects' measures, the signal
-    counts, show, sort): what the matrix shows and what its download holds."""
-    recent_data = timezone.localdate() - timedelta(days=CHANGES_DAYS + 31)  # a monthly point
-    new_signal = Q(latest_period__gte=recent_data) & (
-        Q(variation_icon__startswith="improvement") | Q(variation_icon__startswith="concern"))
-    show = request.GET.get("show", "")
-    show = show if show in MATRIX_SHOW else ""
-    sort = request.GET.get("sort", "project")
-    sort = sort if sort in MATRIX_SORTS else "project"
-    snaps = MeasureSnapshot.objects.filter(
-        measure__project__in=visible.values("pk")).exclude(variation_icon="")
-    signals = snaps.aggregate(
-        total=Count("pk"),
-        **{key: Count("pk", filter=cond) for key, (_, cond) in MATRIX_SHOW.items()
-           if key and cond is not None},
-        new=Count("pk", filter=new_signal),
-    )
-    condition = new_signal if show == "new" else MATRIX_SHOW[show][1]
-    rows = (
-        snaps.filter(condition)
-        .select_related("measure", "measure__project", "measure__project__unit")
-        .only("latest_period", "variation_icon", "assurance", "runs_signal",
-              "measure__name", "measure__position", "measure__chart", "measure__unit_label",
-              "measure__project__title", "measure__project__unit__name")
-        .order_by(*MATRIX_SORTS[sort][1])
-    )
-    return rows, signals, show, sort
 
 
 def _measures_matrix(request, visible) -> dict:
@@ -135,7 +70,8 @@ def _measures_matrix(request, visible) -> dict:
     variation in one aggregate query, then one page of rows, sorted and filtered by plain
     GET parameters (no JavaScript). Two queries and one page of rows, whatever the size of
     the trust; the chart JSON of the snapshots is never read."""
-    matrix, signals, show, sort = _matrix_rows(request, visible)
+    matrix, signals, show, sort = selectors.matrix_rows(visible, request.GET.get("show", ""),
+                                              request.GET.get("sort", "project"))
     shown = signals["total"] if not show else signals[show]
     paginator = Paginator(matrix, MATRIX_PAGE)
     paginator.count = shown  # known from the aggregate: no COUNT query
@@ -150,19 +86,10 @@ def _measures_matrix(request, visible) -> dict:
         "matrix_page": page,
         "matrix_show": show,
         "matrix_sort": sort,
-        "matrix_show_choices": [(k, label) for k, (label, _) in MATRIX_SHOW.items()],
-        "matrix_sort_choices": [(k, label) for k, (label, _) in MATRIX_SORTS.items()],
+        "matrix_show_choices": [(k, label) for k, (label, _) in selectors.MATRIX_SHOW.items()],
+        "matrix_sort_choices": [(k, label) for k, (label, _) in selectors.MATRIX_SORTS.items()],
         "signals": signals,
     }
-
-
-def _project_counts(qs):
-    return qs.aggregate(
-        total=Count("id"),
-        active=Count("id", filter=Q(status__in=["approved", "active", "sustaining"])),
-        proposed=Count("id", filter=Q(status="proposed")),
-        completed=Count("id", filter=Q(status="completed")),
-    )
 
 
 @login_required
@@ -213,8 +140,8 @@ def _dashboard(request, trust, unit=None) -> dict:
         u.project_count = under.get(u.pk, 0)
         u.rel_depth = u.depth - base_depth
     stale_before = timezone.localdate() - timedelta(days=STALE_DAYS)
-    counts = _project_counts(visible)
-    changes = _changed_since(visible)
+    counts = selectors.project_counts(visible)
+    changes = selectors.changed_since(visible)
     counts["stale"] = visible.filter(
         status__in=["approved", "active", "sustaining"]
     ).filter(Q(progress_scored_on__lt=stale_before) | Q(progress_scored_on__isnull=True)).count()
@@ -276,7 +203,8 @@ def measures_export(request, ods_code, fmt, unit_id=None):
         unit = get_object_or_404(Unit, trust=trust, pk=unit_id)
         visible = visible.filter(unit__path__startswith=unit.path)
         name += f"-{slugify(unit.name)}"
-    rows, _, show, _ = _matrix_rows(request, visible)
+    rows, _, show, _ = selectors.matrix_rows(visible, request.GET.get("show", ""),
+                                              request.GET.get("sort", "project"))
 
     def lines():
         for snap in rows.iterator(chunk_size=2000):
@@ -447,3 +375,75 @@ def project_history(request, pk):
             "crumbs": crumbs((project.title, project.get_absolute_url()), ("History", None)),
         },
     )
+
+
+# ---- board packs ---------------------------------------------------------------------------
+
+
+def _pack_for(request, ods_code, pack_id):
+    """One of the signed-in person's own packs (its content is what they may see)."""
+    trust = _trust_for(request, ods_code)
+    pack = get_object_or_404(BoardPack.objects.select_related("unit", "trust"), pk=pack_id,
+                             trust=trust, requested_by=request.user)
+    return trust, pack
+
+
+def _pack_crumbs(trust, last):
+    return [("Home", "/"), ("Trusts", "/trusts/"),
+            (trust.name, reverse("reports:trust", args=[trust.ods_code])),
+            ("Board packs", reverse("reports:board_packs", args=[trust.ods_code]) if last
+             else None), *([(last, None)] if last else [])]
+
+
+@login_required
+def board_packs(request, ods_code):
+    """Ask for a board pack (month, whole trust or a unit) and see your packs."""
+    trust = _trust_for(request, ods_code)
+    form = report_forms.BoardPackForm(request.POST or None, trust=trust)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pack = report_services.board_pack_request(
+                trust=trust, unit=form.cleaned_data["unit"], month=form.cleaned_data["month"],
+                by=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            return redirect("reports:board_pack", ods_code=trust.ods_code, pack_id=pack.pk)
+    packs = (BoardPack.objects.filter(trust=trust, requested_by=request.user)
+             .select_related("unit").defer("html", "pdf")[:20])
+    return render(request, "reports/board_packs.html", {
+        "trust": trust, "form": form, "packs": packs, "crumbs": _pack_crumbs(trust, None)})
+
+
+@login_required
+@require_GET
+def board_pack(request, ods_code, pack_id):
+    """Progress while the pack is built (the page refreshes itself, no JavaScript), then
+    the links to the PDF and the printable page."""
+    trust, pack = _pack_for(request, ods_code, pack_id)
+    done = pack.status in (BoardPack.Status.READY, BoardPack.Status.FAILED)
+    return render(request, "reports/board_pack.html", {
+        "trust": trust, "pack": pack, "done": done,
+        "crumbs": _pack_crumbs(trust, f"{pack.month:%B %Y}")})
+
+
+@login_required
+@require_GET
+def board_pack_print(request, ods_code, pack_id):
+    trust, pack = _pack_for(request, ods_code, pack_id)
+    if pack.status != BoardPack.Status.READY:
+        return redirect("reports:board_pack", ods_code=trust.ods_code, pack_id=pack.pk)
+    return HttpResponse(pack.html)  # rendered by our template from screened, escaped data
+
+
+@login_required
+@require_GET
+def board_pack_pdf(request, ods_code, pack_id):
+    trust, pack = _pack_for(request, ods_code, pack_id)
+    if pack.status != BoardPack.Status.READY:
+        return redirect("reports:board_pack", ods_code=trust.ods_code, pack_id=pack.pk)
+    where = slugify(pack.unit.name if pack.unit_id else trust.ods_code)
+    response = HttpResponse(bytes(pack.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="board-pack-{where}-{pack.month:%Y-%m}.pdf"')
+    return response

@@ -17,6 +17,8 @@ NOT_FREE_TEXT = {
     ("organisations", "Unit", "path"),
     ("measures", "MeasureSnapshot", "variation_icon"),
     ("measures", "MeasureSnapshot", "assurance"),
+    ("reports", "BoardPack", "html"),  # built by the task from screened data
+    ("reports", "BoardPack", "failure"),  # a fixed message of ours
 }
 
 
