@@ -479,6 +479,9 @@ def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:
         def fmt(v):
             return format_number(v, short_unit)
     reading = describe(result, labels=periods, formatter=fmt)
+    # The figure's own description (read by screen readers on the Plotly chart) says the
+    # same as the page: with dates and the page's units, e.g. "80.3%" not "0.803".
+    figure["layout"].setdefault("meta", {})["description"] = reading
     rows = data_table(result, x=periods, percent=percent)
     for row, p in zip(rows, points, strict=True):
         row["annotation"] = p.annotation

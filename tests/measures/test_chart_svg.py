@@ -98,3 +98,14 @@ def test_the_measure_page_without_javascript_shows_the_svg(client, measure, alic
     assert html.count('class="app-chart-svg"') == 1
     assert f'data-chart-static="measure-{measure.pk}"' in html
     assert len(_circles(html)) == len(VALUES)
+
+
+def test_the_figure_describes_itself_as_the_page_does(trust_a, alice):
+    project = ProjectFactory(trust=trust_a, lead=alice)
+    measure = MeasureFactory(project=project, chart="p", direction="increase", target=0.9)
+    for i in range(15):
+        DataPointFactory(measure=measure, period=dt.date(2024 + i // 12, i % 12 + 1, 1),
+                         value=None, numerator=40 + i % 3, denominator=50)
+    ctx = _context(measure)
+    description = ctx["figure"]["layout"]["meta"]["description"]
+    assert description == ctx["reading"] and "%" in description and "0.8" not in description
