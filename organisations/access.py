@@ -145,6 +145,9 @@ def has_permission(user, perm: Permission, *, trust=None, project=None, collabor
     if not _active(user):
         return False
     perm = Permission(perm)
+    token = service_token_of(user)
+    if token is not None:
+        return _service_token_permission(user, token, perm, trust, project, collaborative)
     if user.is_superuser:
         return True
     if user.is_national_analyst and perm in NATIONAL_READ:
@@ -184,6 +187,11 @@ def trust_ids_with(user, perm: Permission) -> set[int] | None:
     """Trust ids where `user` holds a trust-level `perm`; None means every trust."""
     if not _active(user):
         return set()
+    token = service_token_of(user)
+    if token is not None:
+        allowed = perm in _service_token_allows(token) and perm in _trust_permissions(
+            user, token.trust_id)
+        return {token.trust_id} if allowed else set()
     if user.is_superuser or (user.is_national_analyst and perm in NATIONAL_READ):
         return None
     return {tid for tid in _role_map(user) if perm in _trust_permissions(user, tid)}
@@ -234,7 +242,10 @@ def projects_visible_to(user, projects: QuerySet) -> QuerySet:
     Project = projects.model
     if not _active(user):
         return qs.none()
-    if user.is_superuser or user.is_national_analyst:
+    token = service_token_of(user)
+    if token is not None:  # the rules below for its account, at its one trust only
+        qs = qs.filter(trust_id=token.trust_id)
+    elif user.is_superuser or user.is_national_analyst:
         return qs
     roles = _role_map(user)
     member_trusts = set(roles)
@@ -260,14 +271,14 @@ def operates_the_platform(user) -> bool:
 def approves_anywhere(user) -> bool:
     """Does the user approve projects at some trust (a QI lead, or the operator)? No query
     beyond the cached role map."""
-    if not _active(user):
+    if not _active(user) or service_token_of(user) is not None:
         return False
     return user.is_superuser or any(Role.QI_LEAD in rs for rs in _role_map(user).values())
 
 
 def projects_approvable_by(user, projects: QuerySet) -> QuerySet:
     """`projects` narrowed to those the user may approve (PROJECT_APPROVE's rule)."""
-    if not _active(user):
+    if not _active(user) or service_token_of(user) is not None:
         return projects.none()
     if user.is_superuser:
         return projects
@@ -280,6 +291,11 @@ def projects_editable_by(user, projects: QuerySet) -> QuerySet:
     qs = projects
     if not _active(user):
         return qs.none()
+    token = service_token_of(user)
+    if token is not None:
+        if P.PROJECT_EDIT not in _service_token_allows(token):
+            return qs.none()
+        return projects_visible_to(user, qs)
     if user.is_superuser:
         return qs
     roles = _role_map(user)
@@ -384,7 +400,7 @@ def _collaborative_permission(user, perm: Permission, collaborative, trust) -> b
 
 def collaborative_host_trust_ids(user) -> set[int] | None:
     """Trusts where the user may start a collaborative (None: any trust)."""
-    if not _active(user):
+    if not _active(user) or service_token_of(user) is not None:
         return set()
     if user.is_superuser:
         return None
@@ -393,7 +409,7 @@ def collaborative_host_trust_ids(user) -> set[int] | None:
 
 def trust_ids_answered_by(user) -> set[int]:
     """Trusts the user answers for in collaboratives (their QI lead or administrator)."""
-    if not _active(user):
+    if not _active(user) or service_token_of(user) is not None:
         return set()
     return {tid for tid, rs in _role_map(user).items() if rs & TRUST_LEAD_ROLES}
 
@@ -429,7 +445,7 @@ def collaboratives_readable_by(user, collaboratives: QuerySet) -> QuerySet:
 
 def collaboratives_managed_by(user, collaboratives: QuerySet) -> QuerySet:
     """`collaboratives` narrowed to those the user facilitates (COLLABORATIVE_MANAGE)."""
-    if not _active(user):
+    if not _active(user) or service_token_of(user) is not None:
         return collaboratives.none()
     if user.is_superuser:
         return collaboratives
@@ -437,3 +453,76 @@ def collaboratives_managed_by(user, collaboratives: QuerySet) -> QuerySet:
     return collaboratives.filter(
         pk__in=through.objects.filter(user_id=user.pk).values("collaborative_id")
     )
+
+
+# ---- API tokens ----------------------------------------------------------------------------
+# `organisations.tokens` signs an API request in with a token and puts the token on the user
+# object (`user._qi_token`), as the role map is cached there. A *personal* token changes
+# nothing: its owner's access, decided above. A *service* token's account holds one role at
+# one trust (board member when read-only, clinician when read-write), and these rules narrow
+# it further, deny by default:
+# - only its trust: any project, trust or unit elsewhere is out of scope (404), even a
+#   project visible to everyone; collaboratives only through its trust's membership;
+# - read-only: the read permissions and no others, and no unsafe HTTP method at all (403);
+# - read-write: also enter data, log and edit PDSA cycles, edit and register projects, on
+#   the projects of its trust it may see; never approve, manage people or units, or act for
+#   the trust in a collaborative.
+
+READ_PERMISSIONS: frozenset[Permission] = frozenset({
+    P.TRUST_VIEW, P.TRUST_DASHBOARD_VIEW, P.PROJECT_VIEW, P.PDSA_VIEW,
+    P.COLLABORATIVE_VIEW, P.COLLABORATIVE_DATA_VIEW,
+})
+SERVICE_WRITE: frozenset[Permission] = frozenset({
+    P.PROJECT_CREATE, P.PROJECT_EDIT, P.DATA_ENTER, P.PDSA_EDIT,
+})
+SERVICE_PROJECT_WRITE = frozenset({P.PROJECT_EDIT, P.DATA_ENTER, P.PDSA_EDIT})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def service_token_of(user):
+    """The service token this request signed in with, or None (a person, or a personal
+    token)."""
+    token = getattr(user, "_qi_token", None)
+    if token is None or token.trust_id is None:
+        return None
+    return token
+
+
+def _service_token_allows(token) -> frozenset[Permission]:
+    return READ_PERMISSIONS if token.read_only else READ_PERMISSIONS | SERVICE_WRITE
+
+
+def _service_token_permission(user, token, perm, trust, project, collaborative) -> bool:
+    if perm not in _service_token_allows(token):
+        return False
+    if perm in COLLABORATIVE_PERMISSIONS:
+        return _collaborative_permission(user, perm, collaborative, trust)
+    if perm in PROJECT_PERMISSIONS:
+        if project is None:
+            raise TypeError(f"{perm} needs project=")
+        if project.trust_id != token.trust_id:
+            return False
+        if perm in SERVICE_PROJECT_WRITE:  # read-write: wherever it may read, at its trust
+            return _project_permission(user, P.PROJECT_VIEW, project)
+        return _project_permission(user, perm, project)
+    if trust is None:
+        raise TypeError(f"{perm} needs trust=")
+    trust_id = _trust_pk(trust)
+    return trust_id == token.trust_id and perm in _trust_permissions(user, trust_id)
+
+
+def api_method_allowed(user, method: str) -> bool:
+    """May this API request use `method` at all? A read-only service token may not write,
+    whatever the endpoint (answered 403 before the view runs)."""
+    token = service_token_of(user)
+    if token is not None and token.read_only:
+        return method.upper() in SAFE_METHODS
+    return True
+
+
+def manages_service_tokens_at(user, trust) -> bool:
+    """May the user create, list and revoke `trust`'s service tokens (its trust
+    administrators and the platform operator)? Never with a token."""
+    if getattr(user, "_qi_token", None) is not None:
+        return False
+    return has_permission(user, P.MEMBERSHIP_MANAGE, trust=trust)

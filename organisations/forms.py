@@ -135,3 +135,40 @@ class UnitMoveForm(NHSFormMixin, forms.Form):
         self.fields["parent"] = _unit_choice(
             "Move it under", units, "Everything under it moves with it.")
         nhsuk_widgets(self)
+
+
+# ---- API tokens ------------------------------------------------------------------------
+
+
+class TokenCreateForm(NHSFormMixin, forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100,
+        help_text="What the token is for, so you know which one to revoke later. For "
+                  "example: monthly falls upload script.",
+        error_messages={"required": "Enter a name for the token"},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)", initial=90, min_value=1, max_value=365,
+        help_text="From 1 to 365 days. The token stops working after that.",
+        error_messages={
+            "required": "Enter how many days the token lasts",
+            "invalid": "Enter the number of days as a whole number, like 90",
+            "min_value": "Enter a number of days from 1 to 365",
+            "max_value": "Enter a number of days from 1 to 365",
+        },
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+    )
+
+
+class ServiceTokenCreateForm(TokenCreateForm):
+    access = forms.ChoiceField(
+        label="What the system may do",
+        choices=[
+            ("read_only", "Read only: projects, measures, data and PDSA cycles of this trust"),
+            ("read_write", "Read and write: also enter data and log PDSA cycles on this "
+                           "trust's projects"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what the system may do"},
+    )

@@ -211,6 +211,8 @@ class AuditEvent(models.Model):
         UNIT_RENAMED = "unit_renamed", "Renamed a unit"
         UNIT_MOVED = "unit_moved", "Moved a unit"
         UNIT_REMOVED = "unit_removed", "Removed a unit"
+        TOKEN_CREATED = "token_created", "Created a service token"
+        TOKEN_REVOKED = "token_revoked", "Revoked a service token"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -228,3 +230,54 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}: {self.description}"
+
+
+class ApiToken(models.Model):
+    """A secret that signs an API client in (`Authorization: Bearer <secret>`).
+
+    Only the SHA-256 of the secret is stored; the secret is shown once, when it is made.
+    A *personal* token acts as its owner, with exactly the owner's access. A *service*
+    token (`trust` set) belongs to a service account made for it: one role at that trust,
+    narrowed by `organisations.access` to that trust and, when `read_only`, to reading.
+    Tokens are written only by `organisations.services` (`api_token_*`).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, validators=NO_PATIENT_DATA)
+    # Screened like free text although it is ours: 12 characters cannot hold an NHS number.
+    prefix = models.CharField(max_length=12, editable=False, validators=NO_PATIENT_DATA)
+    # The SHA-256 digest as bytes: not text, so never mistaken for (or screened as) words.
+    key_hash = models.BinaryField(max_length=32, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Service tokens only.
+    trust = models.ForeignKey(
+        Trust, on_delete=models.CASCADE, null=True, blank=True, related_name="service_tokens"
+    )
+    read_only = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="api_token_user_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_created",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_service(self) -> bool:
+        return self.trust_id is not None
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now

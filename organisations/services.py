@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -14,12 +16,13 @@ from django.db.models import F, ProtectedError, Value
 from django.db.models.functions import Concat, Substr
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from organisations import access
+from organisations import access, tokens
 from organisations.access import Permission
-from organisations.models import AuditEvent, Membership, Region, Trust, Unit, User
+from organisations.models import ApiToken, AuditEvent, Membership, Region, Trust, Unit, User
 
 logger = logging.getLogger(__name__)
 Role = Membership.Role
@@ -412,3 +415,109 @@ def remove_unit(*, unit: Unit, by) -> None:
         ) from None
     _audit(trust=trust, by=by, action=Action.UNIT_REMOVED, unit=pk,
            description=f"Removed {unit.get_kind_display().lower()} {name} {_where(unit.parent)}")
+
+
+# ---- API tokens ------------------------------------------------------------------------
+# The secret is made here, returned once with the token and never stored: only its hash.
+# A personal token is its owner's to make and revoke. A service token belongs to a service
+# account made for it (no usable password, one role at one trust) and is made and revoked by
+# that trust's administrators, audited on the trust's trail in the same transaction.
+
+TOKEN_DEFAULT_DAYS = 90
+TOKEN_MAX_DAYS = 365
+
+
+def _token_expiry(days: int | None, now):
+    days = TOKEN_DEFAULT_DAYS if days is None else days
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"expires_in_days": f"Enter a number of days from 1 to {TOKEN_MAX_DAYS}."}
+        )
+    return now + dt.timedelta(days=days)
+
+
+def _new_token(*, user: User, name: str, days: int | None, **extra) -> tuple[ApiToken, str]:
+    secret = tokens.new_secret()
+    now = timezone.now()
+    token = ApiToken(
+        user=user, name=(name or "").strip(), prefix=secret[: tokens.PREFIX_LENGTH],
+        key_hash=tokens.hash_secret(secret), created_at=now,
+        expires_at=_token_expiry(days, now), **extra,
+    )
+    token.full_clean()
+    token.save()
+    return token, secret
+
+
+def _refuse_token_signed_in(by) -> None:
+    # A token may not make or revoke tokens: that needs the person, signed in.
+    if getattr(by, "_qi_token", None) is not None or not getattr(by, "is_authenticated", False):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def api_token_create(*, by: User, name: str, expires_in_days: int | None = None
+                     ) -> tuple[ApiToken, str]:
+    """A personal token for `by`, acting with exactly their access. Returns the token and
+    its secret (shown once)."""
+    _refuse_token_signed_in(by)
+    return _new_token(user=by, name=name, days=expires_in_days, created_by=by)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke one of `by`'s personal tokens; it stops working at once."""
+    _refuse_token_signed_in(by)
+    if token.user_id != by.pk or token.is_service:
+        raise PermissionDenied
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+    if not revoked:
+        raise ValidationError("That token has already been revoked.")
+    token.refresh_from_db()
+    return token
+
+
+@transaction.atomic
+def service_token_create(*, trust: Trust, by: User, name: str, read_only: bool,
+                         expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A service token for a system at `trust`: a service account with one role there
+    (board member if read-only, clinician if read-write), narrowed further by access."""
+    _refuse_token_signed_in(by)
+    if not access.manages_service_tokens_at(by, trust):
+        raise PermissionDenied
+    name = (name or "").strip()
+    account = User(
+        email=f"service-{secrets.token_hex(8)}@{trust.ods_code.lower()}.service.invalid",
+        full_name=f"Service token: {name}"[:150],
+        job_title="Service account (API token)",
+    )
+    account.set_unusable_password()
+    account.full_clean(exclude=["password"])
+    account.save()
+    role = Role.BOARD_MEMBER if read_only else Role.CLINICIAN
+    Membership.objects.create(user=account, trust=trust, role=role)
+    token, secret = _new_token(user=account, name=name, days=expires_in_days, trust=trust,
+                               read_only=read_only, created_by=by)
+    kind = "read-only" if read_only else "read-write"
+    _audit(trust=trust, by=by, action=Action.TOKEN_CREATED, user=account,
+           description=f"Created {kind} service token {token.name} ({token.prefix}…), "
+                       f"expires {timezone.localdate(token.expires_at):%d %B %Y}")
+    return token, secret
+
+
+@transaction.atomic
+def service_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke a trust's service token at once and switch its service account off."""
+    _refuse_token_signed_in(by)
+    if not token.is_service or not access.manages_service_tokens_at(by, token.trust):
+        raise PermissionDenied
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+    if not revoked:
+        raise ValidationError("That token has already been revoked.")
+    User.objects.filter(pk=token.user_id).update(is_active=False)
+    token.refresh_from_db()
+    _audit(trust=token.trust, by=by, action=Action.TOKEN_REVOKED, user=token.user,
+           description=f"Revoked service token {token.name} ({token.prefix}…)")
+    return token

@@ -8,6 +8,9 @@ urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
     path("me/", views.profile, name="profile"),
+    path("tokens/", views.api_tokens, name="api_tokens"),
+    path("tokens/new/", views.api_token_create, name="api_token_create"),
+    path("tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/change/done/",
@@ -52,4 +55,15 @@ trust_urlpatterns = [
         "trusts/<str:ods_code>/units/<int:unit_id>/remove/", views.unit_remove, name="unit_remove"
     ),
     path("trusts/<str:ods_code>/audit/", views.audit, name="audit"),
+    path("trusts/<str:ods_code>/service-tokens/", views.service_tokens, name="service_tokens"),
+    path(
+        "trusts/<str:ods_code>/service-tokens/new/",
+        views.service_token_create,
+        name="service_token_create",
+    ),
+    path(
+        "trusts/<str:ods_code>/service-tokens/<int:token_id>/revoke/",
+        views.service_token_revoke,
+        name="service_token_revoke",
+    ),
 ]

@@ -7,20 +7,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.views import add_errors, form_args
-from organisations import access, forms, selectors, services
+from organisations import access, forms, selectors, services, tokens
 from organisations.access import Permission
-from organisations.models import Membership, Trust, Unit, User
+from organisations.models import ApiToken, Membership, Trust, Unit, User
 
 
 def home(request):
@@ -448,4 +449,165 @@ def audit(request, ods_code):
         "organisations/audit.html",
         {"trust": trust, "page": page,
          "crumbs": _trust_crumbs(trust, _people_crumb(trust), ("Audit trail", None))},
+    )
+
+
+# ---- API tokens: a person's own, and a trust's service tokens ---------------------------
+# The secret is rendered once, on the response to the POST that made it (never stored, never
+# in a redirect or a message), with no-store so no cache keeps it.
+
+
+def _secret_page(request, template, context):
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _account_crumbs(*rest):
+    return [("Home", "/"), ("My trusts and roles", reverse("accounts:profile")), *rest]
+
+
+@login_required
+@require_GET
+def api_tokens(request):
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": tokens.personal_tokens_of(request.user), "now": timezone.now(),
+         "crumbs": _account_crumbs(("API tokens", None))},
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_token_create(request):
+    form = forms.TokenCreateForm(*form_args(request))
+    if form.is_bound and form.is_valid():
+        try:
+            token, secret = services.api_token_create(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            return _secret_page(request, "accounts/tokens_created.html", {
+                "token": token, "secret": secret,
+                "back": reverse("accounts:api_tokens"),
+                "crumbs": _account_crumbs(
+                    ("API tokens", reverse("accounts:api_tokens")), ("Token created", None)),
+            })
+    return render(
+        request,
+        "accounts/tokens_form.html",
+        {"form": form, "heading": "Create an API token",
+         "action": reverse("accounts:api_token_create"),
+         "back": reverse("accounts:api_tokens"),
+         "crumbs": _account_crumbs(("API tokens", reverse("accounts:api_tokens")),
+                                   ("Create a token", None))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token_revoke(request, token_id):
+    # Someone else's token, or a service token, is not in this person's scope: 404.
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user, trust__isnull=True)
+    form = django_forms.Form(*form_args(request))
+    if form.is_bound:
+        try:
+            services.api_token_revoke(token=token, by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Revoked {token.name}. It no longer works.")
+            return redirect("accounts:api_tokens")
+    return render(
+        request,
+        "accounts/tokens_revoke.html",
+        {"token": token, "form": form,
+         "action": reverse("accounts:api_token_revoke", args=[token.pk]),
+         "back": reverse("accounts:api_tokens"),
+         "crumbs": _account_crumbs(("API tokens", reverse("accounts:api_tokens")),
+                                   ("Revoke a token", None))},
+    )
+
+
+def _service_tokens_trust(request, ods_code) -> Trust:
+    trust = _managed_trust(request, ods_code)
+    if not access.manages_service_tokens_at(request.user, trust):
+        raise PermissionDenied
+    return trust
+
+
+def _service_tokens_crumb(trust):
+    return ("Service tokens", reverse("trust_admin:service_tokens", args=[trust.ods_code]))
+
+
+@login_required
+@require_GET
+def service_tokens(request, ods_code):
+    trust = _service_tokens_trust(request, ods_code)
+    return render(
+        request,
+        "organisations/tokens_service.html",
+        {"trust": trust, "tokens": tokens.service_tokens_at(trust), "now": timezone.now(),
+         "crumbs": _trust_crumbs(trust, _people_crumb(trust), ("Service tokens", None))},
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def service_token_create(request, ods_code):
+    trust = _service_tokens_trust(request, ods_code)
+    form = forms.ServiceTokenCreateForm(*form_args(request))
+    back = reverse("trust_admin:service_tokens", args=[trust.ods_code])
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            token, secret = services.service_token_create(
+                trust=trust, by=request.user, name=data["name"],
+                expires_in_days=data["expires_in_days"],
+                read_only=data["access"] == "read_only",
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            return _secret_page(request, "accounts/tokens_created.html", {
+                "token": token, "secret": secret, "trust": trust, "back": back,
+                "crumbs": _trust_crumbs(trust, _service_tokens_crumb(trust),
+                                        ("Token created", None)),
+            })
+    return render(
+        request,
+        "accounts/tokens_form.html",
+        {"form": form, "trust": trust, "heading": "Create a service token",
+         "action": reverse("trust_admin:service_token_create", args=[trust.ods_code]),
+         "back": back,
+         "crumbs": _trust_crumbs(trust, _service_tokens_crumb(trust),
+                                 ("Create a service token", None))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_token_revoke(request, ods_code, token_id):
+    trust = _service_tokens_trust(request, ods_code)
+    token = get_object_or_404(ApiToken, pk=token_id, trust=trust)
+    form = django_forms.Form(*form_args(request))
+    back = reverse("trust_admin:service_tokens", args=[trust.ods_code])
+    if form.is_bound:
+        try:
+            services.service_token_revoke(token=token, by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Revoked {token.name}. It no longer works.")
+            return redirect(back)
+    return render(
+        request,
+        "accounts/tokens_revoke.html",
+        {"token": token, "form": form, "trust": trust, "back": back,
+         "action": reverse("trust_admin:service_token_revoke", args=[trust.ods_code, token.pk]),
+         "crumbs": _trust_crumbs(trust, _service_tokens_crumb(trust),
+                                 ("Revoke a service token", None))},
     )
