@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from measures.models import DataPoint, Measure, MeasureSnapshot
+from measures.signals import snapshots_stored
 from reports import spc
 from reports.spc.reading import too_few_points
 
@@ -123,7 +124,10 @@ def measure_refresh(*, measure_id: int) -> bool:
 
     Returns False when there was nothing to do (the measure is gone).
     """
-    return measures_refresh_batch([measure_id]) == 1
+    done = measures_refresh_batch([measure_id]) == 1
+    if done:  # the layers above (the dashboards' roll-ups) listen; nothing here knows them
+        snapshots_stored.send(sender=MeasureSnapshot, measure_ids=[measure_id])
+    return done
 
 
 SNAPSHOT_FIELDS = ["n_points", "variation_icon", "assurance", "result", "latest_period",

@@ -315,6 +315,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collaboratives.tasks.reconcile",
         "schedule": timedelta(minutes=5),
     },
+    # Trust and unit roll-ups missing, still wanted or older than their newest snapshot
+    # (a build lost with the broker); also starts each new month's roll-ups.
+    "reconcile-rollups": {
+        "task": "reports.tasks.reconcile_rollups",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

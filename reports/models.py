@@ -38,3 +38,53 @@ class BoardPack(models.Model):
     def __str__(self):
         where = self.unit.name if self.unit_id else self.trust.name
         return f"Board pack: {where}, {self.month:%B %Y}"
+
+
+class Rollup(models.Model):
+    """A month's summary of a trust (unit empty) or of one unit and the units under it, as
+    the board sees it: only projects visible to everyone at the trust (TRUST or EVERYONE),
+    never team-only ones, so any trust member may read every figure. Built by Celery
+    (`reports.rollups.build`) after measure refreshes, debounced by `dirty_since`; read by
+    the dashboards. Past months come from history (`backfill`): measure icons exist only
+    for months built at the time (`has_icons`)."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="rollups")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="rollups")
+    month = models.DateField(help_text="The first day of the month summarised.")
+    # {status: count}, {"2.5": count, "none": count}
+    by_status = models.JSONField(default=dict)
+    by_score = models.JSONField(default=dict)
+    projects_active = models.PositiveIntegerField(default=0)
+    stale = models.PositiveIntegerField(default=0)
+    cycles_logged = models.PositiveIntegerField(default=0)
+    cycles_all_four = models.PositiveIntegerField(default=0)
+    has_icons = models.BooleanField(default=False)
+    by_variation = models.JSONField(default=dict)
+    by_assurance = models.JSONField(default=dict)
+    # {"new_special_cause": [ids], "moved_up": [ids], "moved_down": [ids],
+    #  "gone_stale": [ids], and "<key>_count" for each}; id lists hold at most 20.
+    changes = models.JSONField(default=dict)
+    built_at = models.DateTimeField(null=True, blank=True)
+    # Set when a build is wanted; cleared by the one build that claims it (debounce).
+    dirty_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "unit", "month"], name="rollup_unit_month"),
+            models.UniqueConstraint(fields=["trust", "month"], condition=models.Q(unit=None),
+                                    name="rollup_trust_month"),
+        ]
+        ordering = ["month", "pk"]
+
+    def __str__(self):
+        where = self.unit.name if self.unit_id else self.trust.name
+        return f"Roll-up: {where}, {self.month:%B %Y}"
+
+    @property
+    def special_cause_improvement(self) -> int:
+        return sum(n for k, n in self.by_variation.items() if k.startswith("improvement"))
+
+    @property
+    def special_cause_concern(self) -> int:
+        return sum(n for k, n in self.by_variation.items() if k.startswith("concern"))

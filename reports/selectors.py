@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from measures.models import DataPoint, MeasureSnapshot
 from pdsa.models import Cycle
 from projects.models import PROGRESS_LABELS, ChangeIdea, Driver, ProgressScore, Project
+from reports import rollups
+from reports.models import Rollup
 
 # ---- progress score suggestion -------------------------------------------------------------
 
@@ -157,6 +159,7 @@ def matrix_rows(visible, show: str = "", sort: str = "project"):
         **{key: Count("pk", filter=cond) for key, (_, cond) in MATRIX_SHOW.items()
            if key and cond is not None},
         new=Count("pk", filter=new_signal),
+        latest_computed=Max("computed_at"),  # newer than the roll-up: it is updating
     )
     condition = new_signal if show == "new" else MATRIX_SHOW[show][1]
     rows = (
@@ -177,3 +180,24 @@ def project_counts(qs):
         proposed=Count("id", filter=Q(status="proposed")),
         completed=Count("id", filter=Q(status="completed")),
     )
+
+
+# ---- dashboards: roll-ups and their 12-month trends --------------------------------------
+
+TREND_MONTHS = 12
+
+
+def rollups_for(trust, unit=None) -> dict:
+    """The roll-ups of the trust (or of one unit's subtree) for the last 12 months, and
+    this month's trust row (whose `dirty_since` says a build is wanted): one query.
+    {"months": [...], "by_month": {month: Rollup}, "trust_now": Rollup | None}."""
+    months = rollups.last_months(TREND_MONTHS)
+    rows = Rollup.objects.filter(trust=trust, month__gte=months[0]).filter(
+        Q(unit=unit) | Q(unit=None, month=months[-1]))
+    by_month, trust_now = {}, None
+    for row in rows:
+        if row.unit_id == (unit.pk if unit is not None else None):
+            by_month[row.month] = row
+        if row.unit_id is None and row.month == months[-1]:
+            trust_now = row
+    return {"months": months, "by_month": by_month, "trust_now": trust_now}

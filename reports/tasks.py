@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import group, shared_task
-from django.db import DatabaseError, InterfaceError
+from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import F, Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from measures import snapshots
 from measures.models import Measure
-from reports import board_pack
+from measures.signals import snapshots_stored
+from reports import board_pack, rollups
 
 TRANSIENT = (DatabaseError, InterfaceError)
 # Measures per chunk of the national rebuild: one chunk is a few queries and well under a
 # second of work, so a chunk lost with a killed worker costs little to redo.
 REBUILD_CHUNK = 500
+# Seconds a roll-up build waits after the first refresh that asks for it, so the refreshes
+# of one upload (or one rebuild chunk) are summarised by one build.
+ROLLUP_DEBOUNCE = 5
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="reports.tasks.ping", time_limit=10, soft_time_limit=8, ignore_result=False)
@@ -67,10 +74,80 @@ def rebuild_chunk(first_id: int, last_id: int, started: str) -> int:
         Measure.objects.filter(pk__gte=first_id, pk__lte=last_id).exclude(done)
         .values_list("pk", flat=True)
     )
-    return snapshots.measures_refresh_batch(ids) if ids else 0
+    if not ids:
+        return 0
+    # The roll-ups follow through reconcile_rollups (their trusts' snapshots are now newer
+    # than their roll-ups): one build a trust, not one a chunk.
+    return snapshots.measures_refresh_batch(ids)
 
 
 @shared_task(name="reports.tasks.build_board_pack", time_limit=600, soft_time_limit=540)
 def build_board_pack(pack_id: int) -> bool:
     """Build a board pack someone asked for (see reports.board_pack.build)."""
     return board_pack.build(pack_id=pack_id)
+
+
+@shared_task(
+    name="reports.tasks.refresh_rollups",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=300,
+    soft_time_limit=240,
+)
+def refresh_rollups(trust_id: int) -> bool:
+    """Build this month's roll-ups of a trust if a build is still wanted (see
+    reports.rollups): of many sends, and of several workers, one builds. True if built."""
+    if not rollups.claim(trust_id):
+        return False
+    try:
+        rollups.build(trust_id)
+    except Exception:
+        rollups.mark_again(trust_id)
+        raise
+    return True
+
+
+def request_rollups(trust_id: int) -> bool:
+    """Ask for a trust's roll-ups; sends the build (delayed by ROLLUP_DEBOUNCE) only if none
+    is wanted already. Returns whether it sent one. A broker that is down leaves the mark
+    set: `reconcile_rollups` sends the build later."""
+    if not rollups.request(trust_id):
+        return False
+    try:
+        refresh_rollups.apply_async((trust_id,), countdown=ROLLUP_DEBOUNCE)
+    except Exception:  # noqa: BLE001 — broker down: the mark stays, reconcile retries
+        log.warning("Could not enqueue the roll-ups of trust %s; reconcile will", trust_id)
+    return True
+
+
+def _after_snapshots(measure_ids: list[int]) -> None:
+    for trust_id in rollups.trust_ids_of_measures(measure_ids):
+        request_rollups(trust_id)
+
+
+@receiver(snapshots_stored, dispatch_uid="reports.rollups")
+def _on_snapshots_stored(sender, measure_ids, **kwargs):
+    """Measures stored snapshots: once that commits, ask for their trusts' roll-ups."""
+    ids = list(measure_ids)
+    transaction.on_commit(lambda: _after_snapshots(ids))
+
+
+@shared_task(name="reports.tasks.reconcile_rollups", time_limit=600, soft_time_limit=540)
+def reconcile_rollups() -> int:
+    """Periodic: send the roll-up builds of trusts whose roll-up is missing, still wanted
+    (a mark left by a dead broker) or older than their newest snapshot (after the nightly
+    rebuild): one task a trust, spread across workers; a duplicate finds no mark and stops.
+    Returns how many it sent."""
+    behind = rollups.trusts_behind()
+    for trust_id in behind:
+        rollups.request(trust_id)
+        refresh_rollups.delay(trust_id)
+    return len(behind)
+
+
+@shared_task(name="reports.tasks.backfill_rollups", time_limit=1800, soft_time_limit=1700)
+def backfill_rollups(trust_id: int | None = None, months: int = 12) -> int:
+    """Build the last `months` months of roll-ups from history, for one trust or all."""
+    ids = [trust_id] if trust_id else rollups.trusts_with_projects()
+    return sum(rollups.build(tid, months=months) for tid in ids)

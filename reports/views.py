@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET
 
 from core.views import add_errors
@@ -35,6 +36,7 @@ from pdsa.selectors import markers_for_measures, quality_summary
 from projects import forms as project_forms
 from projects import selectors as project_selectors
 from projects import services as project_services
+from projects.models import PROGRESS_SCALE, Project
 from projects.views import charter
 from projects.views import diagram as diagram_views
 from projects.views.common import crumbs
@@ -90,6 +92,71 @@ def _measures_matrix(request, visible) -> dict:
         "matrix_sort_choices": [(k, label) for k, (label, _) in selectors.MATRIX_SORTS.items()],
         "signals": signals,
     }
+
+
+TREND_W, TREND_H, TREND_BAR = 288, 80, 18  # 12 bars of 18 px in 24 px slots
+
+
+def _trend(title: str, months, values) -> dict:
+    """One small bar chart of 12 months, drawn as SVG by `_trend.html` (no JavaScript),
+    with the same figures as a table. `values` holds None for a month not recorded."""
+    top = max([v for v in values if v is not None] or [0]) or 1
+    slot = TREND_W // len(months)
+    bars = []
+    for i, (month, value) in enumerate(zip(months, values, strict=True)):
+        height = 0 if value is None else round(value / top * (TREND_H - 14))
+        bars.append({"month": month, "value": value, "x": i * slot + (slot - TREND_BAR) // 2,
+                     "y": TREND_H - height, "height": height, "width": TREND_BAR})
+    return {"title": title, "bars": bars, "top": top, "width": TREND_W, "height": TREND_H,
+            "slug": slugify(title), "latest": values[-1]}
+
+
+def _board_summary(trust, unit, signals) -> dict:
+    """The roll-ups (reports.rollups): the board's figures for this month, what changed
+    since last month and 12-month trends, read from stored rows in one query. They count
+    only projects every trust member may see (TRUST or EVERYONE visibility), so every
+    holder of TRUST_DASHBOARD_VIEW may read them; the live counts above them are the
+    reader's own. "Updating" while a build is wanted or a snapshot is newer than it."""
+    found = selectors.rollups_for(trust, unit)
+    months, by_month = found["months"], found["by_month"]
+    now = by_month.get(months[-1])
+    if now is not None and now.built_at is None:
+        now = None
+    wanted = found["trust_now"] is not None and found["trust_now"].dirty_since is not None
+    newer = signals.get("latest_computed")
+    updating = now is None or wanted or bool(newer and newer > now.built_at)
+
+    def series(attr):
+        return [getattr(by_month[m], attr) if m in by_month and by_month[m].built_at
+                else None for m in months]
+
+    def icons(attr):
+        return [getattr(by_month[m], attr) if m in by_month and by_month[m].has_icons
+                else None for m in months]
+
+    trends = [
+        _trend("Projects in progress", months, series("projects_active")),
+        _trend("PDSA cycles logged", months, series("cycles_logged")),
+        _trend("Measures with special cause improvement", months,
+               icons("special_cause_improvement")),
+        _trend("Measures with special cause concern", months,
+               icons("special_cause_concern")),
+    ]
+    scores = []
+    if now is not None:
+        scores = [(label, now.by_score.get(f"{score:.1f}", 0))
+                  for score, label in PROGRESS_SCALE]
+        scores.append(("No score yet", now.by_score.get("none", 0)))
+    built = ""
+    if now is not None:
+        age = timezone.now() - now.built_at
+        built = ("less than a minute ago" if age < timedelta(minutes=1)
+                 else f"{timesince(now.built_at)} ago")
+    return {"rollup": now, "rollup_built": built, "rollup_updating": updating,
+            "rollup_scores": scores,
+            "rollup_statuses": [(label, now.by_status.get(value, 0))
+                                for value, label in Project.Status.choices] if now else [],
+            "trends": trends if any(r.built_at for r in by_month.values()) else []}
 
 
 @login_required
@@ -149,13 +216,15 @@ def _dashboard(request, trust, unit=None) -> dict:
     pdsa_quality = quality_summary(
         Cycle.objects.filter(change_idea__project__in=visible.values("pk"))
     )
+    matrix = _measures_matrix(request, visible)
     return {
         "trust": trust,
         "unit": unit,
         "units": units,
         "pdsa_quality": pdsa_quality,
         "changes": changes,
-        **_measures_matrix(request, visible),
+        **matrix,
+        **_board_summary(trust, unit, matrix["signals"]),
         "counts": counts,
         "can_manage_units": access.has_permission(
             request.user, Permission.UNIT_MANAGE, trust=trust

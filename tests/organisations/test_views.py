@@ -141,12 +141,12 @@ def test_trust_page_query_count_does_not_grow_with_units(
     division = UnitFactory(trust=trust_a, name="Medicine", kind="division")
     # session, user, trust, memberships (access), units, projects per unit path,
     # snapshots, project counts, stale count, PDSA quality summary, and what changed in the
-    # last month: new projects, progress scores, completed cycles
-    with django_assert_max_num_queries(13):
+    # last month: new projects, progress scores, completed cycles; the roll-ups
+    with django_assert_max_num_queries(14):
         client.get(url)
     for n in range(40):
         UnitFactory(trust=trust_a, name=f"Ward {n}", kind="ward", parent=division)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert b"Ward 39" in client.get(url).content
 
 
@@ -285,13 +285,14 @@ def test_unit_dashboard_query_count_is_constant(client, bob, trust_a, ward_a,
     sign_in(client, bob)
     url = f"/trusts/{trust_a.ods_code}/units/{ward_a.parent.pk}/"
     # session, user, trust, memberships, unit, ancestors, projects per unit path, units,
-    # snapshots, project counts, stale count, PDSA quality, last month: projects, scores, cycles
-    with django_assert_max_num_queries(17):
+    # snapshots, project counts, stale count, PDSA quality, last month: projects, scores,
+    # cycles; the roll-ups
+    with django_assert_max_num_queries(18):
         client.get(url)
     for n in range(20):
         ward = UnitFactory(trust=trust_a, name=f"Bay {n}", kind="ward", parent=ward_a.parent)
         ProjectFactory(trust=trust_a, unit=ward)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert b"Bay 19" in client.get(url).content
 
 

@@ -3,6 +3,7 @@
 Idempotent: running it again changes nothing that is already there.
 """
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
             context: dict = dict(organisations_demo.seed() or {})
             for module in DEMO_MODULES:
                 context.update(module.seed(context) or {})
+        # The dashboards' board summary and 12-month trends, filled from the demo's history.
+        call_command("build_rollups", "--months", "12", verbosity=0)
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
         for email, _name, _title, roles, national, superuser in PEOPLE:
