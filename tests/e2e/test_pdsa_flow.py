@@ -46,6 +46,14 @@ def _plan(page, live_server, project, objective, prediction):
     page.get_by_role("button", name="Save plan").click()
 
 
+def _wait_saved(page, label):
+    # With JavaScript a stage saves in place and its answer also refreshes the later stages
+    # (their version field and state) out of band; without it the page reloads with a
+    # message. A person waits for "Do saved." before typing into the next stage; so does the
+    # test, or a slow answer replaces what it typed (1 CI run in about 10 under load).
+    page.get_by_text(re.compile(rf"{label} saved\.")).first.wait_for()
+
+
 def _log_full_cycle(page, live_server, project):
     _plan(page, live_server, project, "Try a two-minute falls huddle on one shift",
           "Staff will name every high-risk patient at handover")
@@ -54,10 +62,12 @@ def _log_full_cycle(page, live_server, project):
     page.get_by_label("Yes", exact=True).check()
     page.get_by_label("What happened").fill("Huddle held on 5 of 5 night shifts")
     page.get_by_role("button", name=re.compile("^Save do", re.I)).click()
+    _wait_saved(page, "Do")
     page.get_by_label("Results compared with the prediction").fill(
         "All high-risk patients named on 4 of 5 shifts, as predicted"
     )
     page.get_by_role("button", name=re.compile("^Save study", re.I)).click()
+    _wait_saved(page, "Study")
     page.get_by_label(re.compile("^Adapt")).check()
     page.get_by_label("Next steps").fill("Run the huddle on day shifts too")
     page.get_by_role("button", name=re.compile("^Save act", re.I)).click()
