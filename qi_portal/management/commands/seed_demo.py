@@ -13,9 +13,10 @@ from organisations import demo as organisations_demo
 from organisations.demo import DEMO_PASSWORD, PEOPLE
 from pdsa import demo as pdsa_demo
 from projects import demo as projects_demo
+from reports import demo as reports_demo
 
 # Each app's demo.seed(context) -> dict, bottom layer first: each builds on the one before.
-DEMO_MODULES = [projects_demo, measures_demo, pdsa_demo, collaboratives_demo]
+DEMO_MODULES = [projects_demo, measures_demo, pdsa_demo, collaboratives_demo, reports_demo]
 
 
 class Command(BaseCommand):
