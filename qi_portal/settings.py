@@ -153,6 +153,29 @@ AXES_VERBOSE = False
 # Django passes the email as "username" to authenticate(); count failures against it.
 AXES_USERNAME_FORM_FIELD = "username"
 
+# Single sign-on with OpenID Connect (organisations/oidc.py, docs/adr/0004-single-sign-on.md):
+# off unless OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are all set. Links to an
+# existing account by verified email; never creates accounts or roles. Endpoints left blank
+# are discovered from <issuer>/.well-known/openid-configuration on first use (not here).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your organisation")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATE_CLASS = "organisations.oidc.SignInRequestView"
+OIDC_CALLBACK_CLASS = "organisations.oidc.SignInCallbackView"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("organisations.oidc.PortalOIDCBackend")
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True

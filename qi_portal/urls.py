@@ -35,6 +35,8 @@ urlpatterns = [
     path("", organisations_views.home, name="home"),
     path("healthz", organisations_views.healthz, name="healthz"),
     path("accounts/", include("organisations.urls")),
+    # Single sign-on (organisations/oidc.py): 404 unless OIDC_* settings switch it on.
+    path("accounts/oidc/", include("mozilla_django_oidc.urls")),
     path("projects/", include(project_pages)),
     # /projects/<id>/pdsa/… — the PDSA timeline and new-cycle pages of a project.
     path("projects/", include((pdsa_urls.project_urlpatterns, "pdsa_project"))),
