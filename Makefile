@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format services-test bench bench-load bench-national lock frontend clean
+.PHONY: install run test lint format services-test bench bench-api bench-load bench-national lock frontend clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: install
 	$(BIN)/python bench/bench_spc.py
 	$(BIN)/python bench/bench_project_list.py
 	$(BIN)/python bench/bench_funnel.py
+
+## API lists and bulk ingest against a bare DRF endpoint, at 10 / 1,000 (/ 5,000) rows
+## (bench/bench_api.py); SQLite unless DATABASE_URL is set; appended to bench/RESULTS.md.
+bench-api: install
+	$(BIN)/python bench/bench_api.py $(BENCH_ARGS)
 
 ## 50 users for 60 s on gunicorn + PostgreSQL + Redis, against /healthz (bench/bench_load.py).
 bench-load: install

@@ -27,6 +27,7 @@ from collaboratives.models import (
     SharedMeasure,
     TeamReport,
 )
+from core.api import SyncMixin
 from core.screening import no_patient_identifiers
 
 
@@ -65,7 +66,7 @@ class CollaborativeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CollaborativeViewSet(viewsets.ReadOnlyModelViewSet):
+class CollaborativeViewSet(SyncMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CollaborativeSerializer
 
     def get_queryset(self):
@@ -84,7 +85,7 @@ class ParticipationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ParticipationViewSet(viewsets.ReadOnlyModelViewSet):
+class ParticipationViewSet(SyncMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ParticipationSerializer
     filterset_fields = ["collaborative", "status"]
 
@@ -103,7 +104,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EnrolmentViewSet(viewsets.ReadOnlyModelViewSet):
+class EnrolmentViewSet(SyncMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = EnrolmentSerializer
     filterset_fields = ["collaborative", "status"]
 
@@ -125,7 +126,8 @@ class SharedMeasureSerializer(serializers.ModelSerializer):
         return fields
 
 
-class SharedMeasureViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SharedMeasureViewSet(SyncMixin, mixins.CreateModelMixin,
+                           viewsets.ReadOnlyModelViewSet):
     serializer_class = SharedMeasureSerializer
     filterset_fields = ["collaborative"]
 
@@ -145,7 +147,8 @@ class TeamReportSerializer(serializers.ModelSerializer):
     score = serializers.DecimalField(
         max_digits=2, decimal_places=1,
         help_text="The IHI progress scale: " + "; ".join(label for _, label in SCORE_CHOICES))
-    faculty_score = serializers.DecimalField(max_digits=2, decimal_places=1, read_only=True)
+    faculty_score = serializers.DecimalField(max_digits=2, decimal_places=1, read_only=True,
+                                             allow_null=True)
     collaborative = serializers.IntegerField(source="enrolment.collaborative_id", read_only=True)
 
     class Meta:
@@ -169,7 +172,7 @@ class TeamReportSerializer(serializers.ModelSerializer):
         return value
 
 
-class TeamReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TeamReportViewSet(SyncMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = TeamReportSerializer
     filterset_fields = ["enrolment", "month"]
 
@@ -207,7 +210,7 @@ class PostSerializer(serializers.ModelSerializer):
         return [t.name for t in obj.tags.all()]
 
 
-class PostViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PostViewSet(SyncMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PostSerializer
     filterset_fields = ["collaborative"]
 
@@ -238,7 +241,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return fields
 
 
-class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CommentViewSet(SyncMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CommentSerializer
     filterset_fields = ["post"]
 

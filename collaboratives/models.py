@@ -58,6 +58,9 @@ class Collaborative(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["-start_date", "name"]
         constraints = [
@@ -137,6 +140,9 @@ class Participation(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["trust__name"]
         constraints = [
@@ -177,6 +183,9 @@ class Enrolment(models.Model):
     left_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
+
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["project__trust__name", "project__title"]
@@ -227,6 +236,9 @@ class SharedMeasure(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["id"]
@@ -312,6 +324,9 @@ class TeamReport(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["-month"]
         constraints = [
@@ -356,6 +371,9 @@ class LearningPost(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["collaborative", "-created_at"])]
@@ -372,6 +390,9 @@ class Comment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -9,14 +9,27 @@ measures.imports.validate_rows, the same rules as the grid and uploads; a bad ro
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from measures import services
-from measures.imports import MAX_ROWS, RowsInvalid
+from core import exports
+from core.api import ErrorSerializer, SyncMixin, ValidationErrorSerializer
+from measures import bulk, imports, services
+from measures.imports import RowsInvalid
 from measures.models import DataPoint, Measure
 from organisations.access import Permission
 from projects import selectors as project_selectors
@@ -104,6 +117,10 @@ BulkRequest = inline_serializer("DataPointBulkRequest", fields={
         required=False, min_value=0,
         help_text="The measure's `data_version` you read. Needed to replace a period's "
                   "saved values; if someone changed them after this version → 409."),
+    "on_existing": serializers.ChoiceField(
+        choices=list(services.ON_EXISTING), required=False, default="update",
+        help_text="`update`: replace saved values (with base_version); `reject`: a period "
+                  "that already has a point is an error of its row."),
 })
 BulkResponse = inline_serializer("DataPointBulkResponse", fields={
     "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
@@ -136,6 +153,30 @@ RowErrors = inline_serializer("DataRowErrors", fields={
         "message": serializers.CharField(),
     }),
 })
+# A 400 lists bad data rows by row and column, or (a malformed request) messages per field.
+RowErrors = PolymorphicProxySerializer(
+    component_name="DataRowOrFieldErrors",
+    serializers=[RowErrors, ValidationErrorSerializer],
+    resource_type_field_name=None,
+)
+
+
+def data_export_table(measure: Measure):
+    """(header, rows) of a measure's data in the upload template's columns, one query."""
+    columns = imports.columns_for(measure)
+    fields = [c for c in columns if c != "period"]
+
+    def rows():
+        for p in measure.points.order_by("period").iterator(chunk_size=2000):
+            line = [p.period]
+            for name in fields:
+                value = getattr(p, name)
+                if name == "rebaseline":
+                    value = "yes" if value else "no"
+                line.append("" if value is None else value)
+            yield line
+
+    return columns, rows()
 
 
 @extend_schema_view(
@@ -144,7 +185,7 @@ RowErrors = inline_serializer("DataRowErrors", fields={
     update=extend_schema(request=MeasureUpdateSerializer),
     partial_update=extend_schema(request=MeasureUpdateSerializer),
 )
-class MeasureViewSet(_Write, viewsets.ModelViewSet):
+class MeasureViewSet(SyncMixin, _Write, viewsets.ModelViewSet):
     """Measures of the projects you can see, with the icons of their latest SPC reading."""
 
     serializer_class = MeasureSerializer
@@ -206,35 +247,92 @@ class MeasureViewSet(_Write, viewsets.ModelViewSet):
         })
 
     @extend_schema(
-        request=BulkRequest,
-        responses={200: BulkResponse, 400: RowErrors, 409: DataConflictSerializer},
+        request={"application/json": BulkRequest, "text/csv": OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter(bulk.KEY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
+                             description="Any unique string (a UUID). A retry with the same "
+                                         "key and body within 24 hours replays the first "
+                                         "answer and changes nothing."),
+            OpenApiParameter("base_version", OpenApiTypes.INT, description="For CSV bodies "
+                             "(JSON bodies may send it in the object)."),
+            OpenApiParameter("on_existing", OpenApiTypes.STR, enum=list(services.ON_EXISTING),
+                             description="For CSV bodies: `update` (default) or `reject`."),
+        ],
+        responses={
+            200: BulkResponse, 400: RowErrors, 409: DataConflictSerializer,
+            413: OpenApiResponse(ErrorSerializer, description="More than "
+                                 f"{services.BULK_MAX_POINTS:,} points, or a body too large."),
+            422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used "
+                                 "for a different request in the last 24 hours."),
+        },
         summary="Add or update many data points at once (all or nothing)",
         description=(
-            f"Up to {MAX_ROWS:,} points. New periods are added. A period the measure already "
-            "has is updated when you send `base_version` (the measure's `data_version` you "
-            "read) and nobody changed that period after it; otherwise → 409 with the points "
-            "as saved now, and nothing is saved. Sending values equal to the saved ones "
-            "changes nothing. Any invalid point → 400 listing every problem by row (1-based "
-            "position in `points`) and column; nothing is saved. Same rules as file uploads."
+            f"Up to {services.BULK_MAX_POINTS:,} points as JSON "
+            '(`{"points": [{"period", "value" | "numerator"+"denominator", "note", '
+            '"rebaseline"}], "base_version", "on_existing"}`) or as a CSV body '
+            "(`Content-Type: text/csv`, the upload template's columns). New periods are "
+            "added. A period the measure already has is updated when you send `base_version` "
+            "(the measure's `data_version` you read) and nobody changed that period after it; "
+            "otherwise → 409 with the points as saved now, and nothing is saved; "
+            "`on_existing=reject` refuses such periods instead (400). Sending values equal "
+            "to the saved ones changes nothing. Any invalid point → 400 listing every "
+            "problem by row (1-based position in `points`, or the CSV line) and column; "
+            "nothing is saved. Same rules as file uploads. One history row per point, one "
+            "`data_version` bump and one SPC refresh per call."
         ),
     )
-    @action(detail=True, methods=["post"], url_path="data-points", url_name="bulk-data-points")
+    @action(detail=True, methods=["post"], url_path="data-points", url_name="bulk-data-points",
+            parser_classes=[JSONParser, bulk.CSVBodyParser])
     def bulk_data_points(self, request, pk=None, format=None):
         measure = self.get_object()
-        points = request.data.get("points") if isinstance(request.data, dict) else None
-        if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
-            raise ValidationError({"points": "Send a list of data points."})
-        if len(points) > MAX_ROWS:
-            raise ValidationError({"points": f"Send at most {MAX_ROWS:,} points at a time."})
-        base = request.data.get("base_version")
-        if base is not None and (isinstance(base, bool) or not isinstance(base, int)
-                                 or base < 0):
-            raise ValidationError({"base_version": "Send the measure's data_version you read "
-                                                   "(a whole number)."})
-        rows = [{"row": i, **p} for i, p in enumerate(points, start=1)]
-        summary = self._call(services.data_points_merge, measure=measure, rows=rows,
-                             by=request.user, base_version=base)
-        return Response({"created": summary.created, "updated": summary.updated})
+        key = bulk.idempotency_key(request)
+        data = bulk.body_of(request)
+        if key is None:
+            return Response(self._bulk(request, measure))
+        caller, digest = bulk.caller_of(request), bulk.request_digest(request, data)
+        try:
+            with transaction.atomic():
+                stored = services.idempotency_lookup(caller=caller, key=key)
+                if stored is not None:
+                    if stored.request_hash != digest:
+                        raise bulk.IdempotencyKeyReused
+                    return Response(stored.response_body, status=stored.status_code,
+                                    headers={"Idempotent-Replayed": "true"})
+                body = self._bulk(request, measure)
+                services.idempotency_record(caller=caller, key=key, request_hash=digest,
+                                            status_code=200, body=body)
+        except IntegrityError as exc:  # the same key, at the same moment, in another call
+            raise bulk.IdempotencyKeyBusy from exc
+        return Response(body)
+
+    @extend_schema(
+        parameters=[exports.FORMAT_PARAMETER],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY,
+                   (200, exports.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY},
+        summary="The measure's data as a CSV or Excel file",
+        description="Every data point, oldest first, in the upload template's columns (so "
+                    "the file can be edited and uploaded or POSTed back). Text that starts "
+                    "like a spreadsheet formula is written with a leading apostrophe.",
+    )
+    @action(detail=True, methods=["get"], url_path=r"export/(?P<fmt>csv|xlsx)",
+            url_name="export", renderer_classes=exports.EXPORT_RENDERERS)
+    def export(self, request, pk=None, fmt=None, format=None):
+        measure = self.get_object()
+        header, rows = data_export_table(measure)
+        return exports.download(fmt, header, rows, filename=f"{slugify(measure.name)}-data",
+                                sheet="Data")
+
+    def _bulk(self, request, measure) -> dict:
+        try:
+            rows, base, on_existing = bulk.parse_bulk_input(request)
+            bulk.check_required_columns(measure, rows, isinstance(request.data, str))
+        except RowsInvalid as exc:
+            raise _rows_errors(exc) from exc
+        with transaction.atomic():
+            summary = self._call(services.data_points_bulk_ingest, measure=measure,
+                                 rows=rows, by=request.user, base_version=base,
+                                 on_existing=on_existing)
+        return {"created": summary.created, "updated": summary.updated}
 
 
 # ---- data points --------------------------------------------------------------------------
@@ -273,7 +371,7 @@ class DataPointUpdateSerializer(DataRowSerializer):
                                             409: DataConflictSerializer},
                                  summary="Change a data point (send its `version`)"),
 )
-class DataPointViewSet(_Write, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class DataPointViewSet(SyncMixin, _Write, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        mixins.CreateModelMixin, mixins.UpdateModelMixin,
                        mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Dated data points of the measures you can see. Writes follow the same rules as the

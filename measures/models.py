@@ -65,6 +65,9 @@ class Measure(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["position", "id"]
 
@@ -103,6 +106,9 @@ class DataPoint(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["measure", "period"]
         constraints = [
@@ -139,3 +145,27 @@ class MeasureSnapshot(models.Model):
     def runs_signal_of(result: dict) -> bool:
         phases = (result or {}).get("phases") or [{}]
         return bool(phases[-1].get("runs_signal"))
+
+
+class IdempotencyKey(models.Model):
+    """A bulk write's `Idempotency-Key` and the answer it got, so that a retry of the same
+    call (same caller, key and body) replays that answer and changes nothing. Kept 24 hours
+    (`services.IDEMPOTENCY_TTL`); expired keys are deleted on the next bulk write.
+
+    `caller` is "token:<id>" for an API token, "user:<id>" for a signed-in person. Only the
+    SHA-256 of the request is kept, never the body."""
+
+    caller = models.CharField(max_length=40, validators=NO_PATIENT_DATA)
+    key = models.CharField(max_length=200, validators=NO_PATIENT_DATA)
+    request_hash = models.CharField(max_length=64, validators=NO_PATIENT_DATA)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_per_caller"),
+        ]
+
+    def __str__(self):
+        return f"{self.caller} {self.key[:20]}"

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers, viewsets
 
+from core.api import SyncMixin
 from organisations import access
 from organisations.models import Region, Trust, Unit
 
@@ -28,7 +29,7 @@ class UnitSerializer(serializers.ModelSerializer):
         fields = ["id", "trust", "parent", "name", "kind", "depth", "path"]
 
 
-class TrustViewSet(viewsets.ReadOnlyModelViewSet):
+class TrustViewSet(SyncMixin, viewsets.ReadOnlyModelViewSet):
     """Trusts you belong to (national analysts: every trust)."""
 
     serializer_class = TrustSerializer
@@ -39,7 +40,7 @@ class TrustViewSet(viewsets.ReadOnlyModelViewSet):
         return access.trusts_visible_to(self.request.user).order_by("name")
 
 
-class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+class UnitViewSet(SyncMixin, viewsets.ReadOnlyModelViewSet):
     """Units of the trusts you belong to. `?under=<unit id>` lists a unit's whole subtree."""
 
     serializer_class = UnitSerializer

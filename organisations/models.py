@@ -113,6 +113,9 @@ class Trust(models.Model):
         help_text="Used to express QI capability per 1,000 staff."
     )
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -147,6 +150,9 @@ class Unit(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     depth = models.PositiveSmallIntegerField(editable=False, default=0)
+
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["trust", "path"]

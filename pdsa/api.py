@@ -21,6 +21,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.api import IdFilter, SyncMixin
 from core.screening import no_patient_identifiers
 from measures.models import Measure
 from organisations import access
@@ -48,6 +49,10 @@ class CycleSerializer(serializers.ModelSerializer):
     measures = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     quality = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.get_full_name", read_only=True)
+    # Declared so the schema's enum includes "" (no decision yet); a read-only model field
+    # would lose allow_blank.
+    decision = serializers.ChoiceField(choices=Cycle.Decision.choices, allow_blank=True,
+                                       read_only=True)
 
     class Meta:
         model = Cycle
@@ -123,8 +128,8 @@ class CycleUpdateSerializer(_WorksheetInput):
 
 
 class CycleFilter(django_filters.FilterSet):
-    project = django_filters.NumberFilter(field_name="change_idea__project")
-    change_idea = django_filters.NumberFilter(field_name="change_idea")
+    project = IdFilter(field_name="change_idea__project")
+    change_idea = IdFilter(field_name="change_idea")
     status = django_filters.ChoiceFilter(choices=Cycle.Status.choices)
     date_from = django_filters.DateFilter(
         field_name="planned_start", lookup_expr="gte", label="Planned start on or after"
@@ -174,6 +179,7 @@ CONFLICT_RESPONSE = OpenApiResponse(
     ),
 )
 class CycleViewSet(
+    SyncMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

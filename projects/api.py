@@ -17,6 +17,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import exports
+from core.api import StrictCharField, SyncMixin, sync_filter
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust, Unit, User
@@ -48,10 +50,13 @@ class UnitBriefSerializer(serializers.ModelSerializer):
 
 class ProjectSerializer(serializers.ModelSerializer):
     trust = serializers.SlugRelatedField(slug_field="ods_code", read_only=True)
-    unit = UnitBriefSerializer(read_only=True)
-    lead = PersonSerializer(read_only=True)
-    sponsor = PersonSerializer(read_only=True)
-    coach = PersonSerializer(read_only=True)
+    unit = UnitBriefSerializer(read_only=True, allow_null=True)
+    # Declared so the schema's enum includes "" (not chosen yet).
+    quality_dimension = serializers.ChoiceField(choices=QualityDimension.choices,
+                                                allow_blank=True, read_only=True)
+    lead = PersonSerializer(read_only=True, allow_null=True)
+    sponsor = PersonSerializer(read_only=True, allow_null=True)
+    coach = PersonSerializer(read_only=True, allow_null=True)
     is_stale = serializers.BooleanField(
         read_only=True, help_text="The progress score is over 60 days old (or missing)."
     )
@@ -69,7 +74,8 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class TeamMemberSerializer(serializers.ModelSerializer):
-    user = PersonSerializer(read_only=True)
+    user = PersonSerializer(read_only=True, allow_null=True,
+                            help_text="null for a named patient or carer partner.")
 
     class Meta:
         model = TeamMember
@@ -125,22 +131,22 @@ class ProjectCreateSerializer(ProjectUpdateSerializer):
 
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Project.Status.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   help_text="Required when stopping a project.")
+    reason = StrictCharField(required=False, allow_blank=True, default="",
+                             help_text="Required when stopping a project.")
 
 
 class TeamMemberInputSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True
     )
-    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=TeamMember.Role.choices, default="member")
 
 
 class ProgressScoreInputSerializer(serializers.Serializer):
     score = serializers.ChoiceField(choices=[(str(s), label) for s, label in PROGRESS_SCALE])
     scored_on = serializers.DateField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = StrictCharField(required=False, allow_blank=True, default="")
 
 
 def _service(call, **kwargs):
@@ -159,11 +165,33 @@ LIST_PARAMETERS = [
     OpenApiParameter("theme", OpenApiTypes.STR, description="Strategic theme (exact)."),
     OpenApiParameter("score", OpenApiTypes.STR, description="Latest progress score, e.g. 2.5."),
     OpenApiParameter("stale", OpenApiTypes.STR, enum=["yes", "no"]),
-    OpenApiParameter("mine", OpenApiTypes.BOOL,
-                     description="Only projects you lead, sponsor, coach or are on the team of."),
+    OpenApiParameter("mine", OpenApiTypes.STR,
+                     description="Only projects you lead, sponsor, coach or are on the team of: "
+                                 "mine=1 (or true, yes, on); any other value means no."),
     OpenApiParameter("search", OpenApiTypes.STR, description="Words in the title or aim."),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=list(selectors.SORTS)),
 ]
+
+
+PROJECT_EXPORT_HEADER = [
+    "ID", "Title", "Trust", "Unit", "Status", "Progress score", "Scored on", "Stale", "Lead",
+    "Sponsor", "Coach", "Start date", "Target date", "Quality dimension", "Strategic theme",
+    "Aim", "Link",
+]
+
+
+def _project_row(request, p: Project) -> list:
+    def name(user):
+        return user.full_name if user else ""
+
+    return [
+        p.pk, p.title, p.trust.ods_code, p.unit.name if p.unit else "", p.get_status_display(),
+        float(p.progress_score) if p.progress_score is not None else "",
+        p.progress_scored_on or "", "yes" if p.is_stale else "no", name(p.lead),
+        name(p.sponsor), name(p.coach), p.start_date or "", p.target_date or "",
+        p.get_quality_dimension_display() if p.quality_dimension else "",
+        p.strategic_theme, p.aim, request.build_absolute_uri(p.get_absolute_url()),
+    ]
 
 
 @extend_schema_view(
@@ -176,6 +204,7 @@ LIST_PARAMETERS = [
     partial_update=extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer),
 )
 class ProjectViewSet(
+    SyncMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -194,7 +223,7 @@ class ProjectViewSet(
         )
 
     def get_queryset(self):
-        if self.action != "list":
+        if self.action not in ("list", "export"):
             return self._base()
         form = forms.ProjectFilterForm(self.request.query_params, user=self.request.user)
         if not form.is_valid():
@@ -231,6 +260,22 @@ class ProjectViewSet(
         data.is_valid(raise_exception=True)
         return self._write(services.project_update, project=project, **data.validated_data)
 
+    @extend_schema(
+        parameters=[*LIST_PARAMETERS, exports.FORMAT_PARAMETER],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY,
+                   (200, exports.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY},
+        summary="The project list as a CSV or Excel file",
+        description="Every project the list would show with the same filters and sort (all "
+                    "pages, not one), one row each. Text that starts like a spreadsheet "
+                    "formula (=, +, -, @, tab, CR) is written with a leading apostrophe.",
+    )
+    @action(detail=False, methods=["get"], url_path=r"export/(?P<fmt>csv|xlsx)",
+            url_name="export", renderer_classes=exports.EXPORT_RENDERERS)
+    def export(self, request, fmt=None, format=None):
+        rows = (_project_row(request, p) for p in self.get_queryset().iterator(chunk_size=2000))
+        return exports.download(fmt, PROJECT_EXPORT_HEADER, rows, filename="projects",
+                                sheet="Projects")
+
     @extend_schema(request=TransitionSerializer, responses=ProjectSerializer,
                    summary="Change the status (only a QI lead approves)")
     @action(detail=True, methods=["post"])
@@ -257,7 +302,7 @@ class ProjectViewSet(
                                   **data.validated_data)
                 body = TeamMemberSerializer(member).data
             return Response(body, status=status.HTTP_201_CREATED)
-        qs = project.team.select_related("user").order_by("id")
+        qs = sync_filter(request, project.team.select_related("user").order_by("id"))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(TeamMemberSerializer(page, many=True).data)
 
@@ -285,7 +330,8 @@ class ProjectViewSet(
                                  project=project, **data.validated_data)
                 body = ProgressScoreSerializer(entry).data
             return Response(body, status=status.HTTP_201_CREATED)
-        qs = project.progress_scores.select_related("recorded_by").order_by("scored_on", "id")
+        qs = sync_filter(request, project.progress_scores.select_related("recorded_by")
+                         .order_by("scored_on", "id"))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ProgressScoreSerializer(page, many=True).data)
 
@@ -343,7 +389,7 @@ class DriverSerializer(serializers.ModelSerializer):
 
 
 class DriverUpdateSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=300)
+    text = StrictCharField(max_length=300)
 
 
 @extend_schema_view(
@@ -354,7 +400,7 @@ class DriverUpdateSerializer(serializers.Serializer):
     update=extend_schema(request=DriverUpdateSerializer, summary="Rename a driver"),
     destroy=extend_schema(summary="Remove a driver (and a primary driver's secondaries)"),
 )
-class DriverViewSet(ServiceWrites, viewsets.ModelViewSet):
+class DriverViewSet(SyncMixin, ServiceWrites, viewsets.ModelViewSet):
     """Primary and secondary drivers of the driver diagrams of projects you can see."""
 
     serializer_class = DriverSerializer
@@ -402,7 +448,7 @@ class ChangeIdeaSerializer(serializers.ModelSerializer):
 
 
 class ChangeIdeaUpdateSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=300, required=False)
+    text = StrictCharField(max_length=300, required=False)
     drivers = serializers.PrimaryKeyRelatedField(many=True, queryset=Driver.objects.all(),
                                                  required=False)
 
@@ -414,7 +460,7 @@ class ChangeIdeaUpdateSerializer(serializers.Serializer):
     update=extend_schema(request=ChangeIdeaUpdateSerializer),
     partial_update=extend_schema(request=ChangeIdeaUpdateSerializer),
 )
-class ChangeIdeaViewSet(ServiceWrites, viewsets.ModelViewSet):
+class ChangeIdeaViewSet(SyncMixin, ServiceWrites, viewsets.ModelViewSet):
     """Change ideas of the projects you can see; each acts on at least one secondary driver."""
 
     serializer_class = ChangeIdeaSerializer

@@ -52,6 +52,14 @@ class Project(models.Model):
         TRUST = "trust", "Everyone at the trust"
         EVERYONE = "everyone", "Everyone signed in to the portal"
 
+    class Sharing(models.TextChoices):
+        """What the project shares beyond its trust, in the learning repository and the
+        national pages (organisations.access, "learning repository" section)."""
+
+        NOTHING = "nothing", "Nothing"
+        SUMMARY = "summary", "The summary: title, aim and change ideas"
+        LEARNING = "learning", "The summary and the learning: PDSA study and act, learning posts"
+
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="projects")
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="projects", null=True, blank=True
@@ -93,6 +101,10 @@ class Project(models.Model):
     )
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.TRUST
+    )
+    sharing = models.CharField(
+        "shared beyond the trust", max_length=10, choices=Sharing.choices,
+        default=Sharing.NOTHING,
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
     stopped_reason = models.TextField(blank=True, validators=NO_PATIENT_DATA)
@@ -168,6 +180,9 @@ class TeamMember(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -197,6 +212,9 @@ class Driver(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["position", "id"]
 
@@ -218,6 +236,9 @@ class ChangeIdea(models.Model):
 
     history = HistoricalRecords()
 
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
     class Meta:
         ordering = ["position", "id"]
 
@@ -238,6 +259,9 @@ class ProgressScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["scored_on", "id"]

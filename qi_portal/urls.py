@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import routers
 
 from collaboratives import api as collaboratives_api
+from core import api as core_api
 from measures import api as measures_api
 from measures import urls as measures_urls
 from organisations import api as organisations_api
@@ -49,6 +50,8 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Any other /api/ address: a JSON 404, like the endpoints' own (core/api.py).
+    re_path(r"^api/", core_api.not_found),
 ]
 
 admin.site.site_header = "QI Portal administration"

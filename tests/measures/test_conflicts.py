@@ -187,7 +187,7 @@ def test_api_bulk_answers_409_with_the_saved_points_and_version(api, measure, al
     retry = api.post(url, {**body, "base_version": payload["data_version"]}, format="json")
     assert retry.status_code == 200 and retry.json() == {"created": 0, "updated": 1}
     bad = api.post(url, {**body, "base_version": "x"}, format="json")
-    assert bad.status_code == 400 and "base_version" in bad.json()
+    assert bad.status_code == 400 and "base_version" in bad.json()["errors"]
 
 
 def test_api_patch_needs_the_points_version(api, measure, alice, quentin):

@@ -8,7 +8,7 @@ def api():
 
 
 def test_api_denies_anonymous(api, db):
-    assert api.get("/api/v1/trusts/").status_code == 403
+    assert api.get("/api/v1/trusts/").status_code == 401
 
 
 def test_trusts_list_is_scoped_and_paginated(api, alice, trust_a, trust_b):

@@ -24,7 +24,7 @@ def _fail(client, email, settings, **extra):
 def test_a_locked_account_cannot_use_basic_auth_either(client, alice, settings):
     _fail(client, alice.email, settings)
     response = client.get("/api/v1/trusts/", HTTP_AUTHORIZATION=_basic(alice.email, PASSWORD))
-    assert response.status_code == 403
+    assert response.status_code == 401  # refused credentials: 401 with a challenge, not 403
 
 
 def test_basic_failures_count_towards_the_same_lock(alice, settings):

@@ -96,7 +96,7 @@ def test_create_with_an_nhs_number_is_400_and_saves_nothing(api, alice, idea):
         format="json",
     )
     assert response.status_code == 400
-    assert "This looks like an NHS number." in response.data["objective"][0]
+    assert "This looks like an NHS number." in response.data["errors"]["objective"][0]
     assert not Cycle.objects.exists()
 
 
@@ -105,7 +105,7 @@ def test_update_with_a_date_of_birth_is_400_and_saves_nothing(api, alice, cycle)
         detail(cycle), {"version": 1, "observations": "Mr X, DOB 12/03/1954"}, format="json"
     )
     assert response.status_code == 400
-    assert "date of birth" in response.data["observations"][0]
+    assert "date of birth" in response.data["errors"]["observations"][0]
     cycle.refresh_from_db()
     assert (cycle.observations, cycle.version) == ("", 1)
 
@@ -116,7 +116,7 @@ def test_create_with_a_measure_of_another_project_is_400(api, alice, idea):
         LIST, {"change_idea": idea.pk, "objective": "x", "measures": [measure.pk]}, format="json"
     )
     assert response.status_code == 400
-    assert "measures" in response.data
+    assert "measures" in response.data["errors"]
 
 
 def test_patch_updates_and_bumps_version(api, alice, cycle):
@@ -132,7 +132,7 @@ def test_patch_updates_and_bumps_version(api, alice, cycle):
 def test_patch_needs_a_version(api, alice, cycle):
     response = as_user(api, alice).patch(detail(cycle), {"learning": "x"}, format="json")
     assert response.status_code == 400
-    assert "version" in response.data
+    assert "version" in response.data["errors"]
 
 
 def test_patch_with_a_stale_version_is_409_with_current_values(api, alice, quentin, cycle):

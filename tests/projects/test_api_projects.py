@@ -29,7 +29,7 @@ def project(alice, trust_a):
 
 
 def test_anonymous_is_denied(api, project):
-    assert api.get("/api/v1/projects/").status_code == 403
+    assert api.get("/api/v1/projects/").status_code == 401  # with a WWW-Authenticate challenge
 
 
 def test_list_is_scoped_paginated_and_filtered(api, alice, trust_a, trust_b, ward_a):
@@ -59,7 +59,7 @@ def test_list_is_scoped_paginated_and_filtered(api, alice, trust_a, trust_b, war
 def test_bad_filter_is_400(api, alice):
     response = as_user(api, alice).get("/api/v1/projects/", {"status": "nonsense"})
     assert response.status_code == 400
-    assert "status" in response.json()
+    assert "status" in response.json()["errors"]
 
 
 def test_retrieve_outsider_gets_404(api, charlie, project):
@@ -86,7 +86,7 @@ def test_create_validation_errors_are_400_and_save_nothing(api, alice, trust_a, 
     as_user(api, alice)
     response = api.post("/api/v1/projects/", {"trust": trust_a.ods_code}, format="json")
     assert response.status_code == 400
-    assert {"title", "aim"} <= set(response.json())
+    assert {"title", "aim"} <= set(response.json()["errors"])
     response = api.post(
         "/api/v1/projects/",
         {"trust": trust_a.ods_code, "title": "F", "aim": "A",
@@ -95,8 +95,8 @@ def test_create_validation_errors_are_400_and_save_nothing(api, alice, trust_a, 
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["unit"] == ["Choose a unit of the project's trust."]
-    assert "target_date" in response.json()
+    assert response.json()["errors"]["unit"] == ["Choose a unit of the project's trust."]
+    assert "target_date" in response.json()["errors"]
     assert not Project.objects.exists()
 
 
@@ -133,9 +133,9 @@ def test_transition_rules(api, alice, quentin, charlie, project):
     assert response.json()["status"] == "approved"
     response = as_user(api, alice).post(url, {"to": "completed"})
     assert response.status_code == 400
-    assert "cannot become completed" in response.json()["status"][0]
+    assert "cannot become completed" in response.json()["errors"]["status"][0]
     response = as_user(api, alice).post(url, {"to": "stopped"})
-    assert response.json() == {"reason": ["Say why the project is stopping."]}
+    assert response.json()["errors"] == {"reason": ["Say why the project is stopping."]}
 
 
 def test_team_endpoints(api, alice, bob, charlie, project):
@@ -167,7 +167,7 @@ def test_progress_endpoints(api, alice, bob, charlie, project):
     future = (TODAY + datetime.timedelta(days=1)).isoformat()
     response = api.post(url, {"score": "2.0", "scored_on": future})
     assert response.status_code == 400
-    assert "scored_on" in response.json()
+    assert "scored_on" in response.json()["errors"]
     assert api.post(url, {"score": "2.2", "scored_on": old}).status_code == 400
     assert api.get(url).json()["count"] == 1
     project.refresh_from_db()

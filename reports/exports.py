@@ -1,0 +1,45 @@
+"""The trust's measures matrix as a table for a CSV/XLSX download, shared by the page
+(reports.views.measures_export) and the API (reports.api). Written by core.exports."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.text import slugify
+
+from organisations.models import Unit
+from projects import selectors as project_selectors
+from reports import selectors
+from reports.spc.icons import ASSURANCE_TITLES, VARIATION_TITLES
+
+MATRIX_HEADER = ["Trust", "Project", "Unit", "Measure", "Chart", "Variation", "Assurance",
+                 "Non-random run", "Latest period", "Link"]
+
+
+def measures_matrix_table(request, trust, *, unit_id=None, show="", sort="project"):
+    """(filename stem, rows) of the measures matrix of the projects of `trust` the user can
+    see (optionally one unit's subtree), with the page's `show` and `sort`: every row, not
+    one page, read with one query and yielded from an iterator."""
+    visible = project_selectors.visible_projects(request.user).filter(trust=trust)
+    name = trust.ods_code
+    if unit_id is not None:
+        unit = get_object_or_404(Unit, trust=trust, pk=unit_id)
+        visible = visible.filter(unit__path__startswith=unit.path)
+        name += f"-{slugify(unit.name)}"
+    rows, _, show, _ = selectors.matrix_rows(visible, show or "", sort or "project")
+
+    def lines():
+        for snap in rows.iterator(chunk_size=2000):
+            m = snap.measure
+            yield [
+                trust.name, m.project.title, m.project.unit.name if m.project.unit else "",
+                m.name, m.get_chart_display(),
+                VARIATION_TITLES.get(snap.variation_icon, snap.variation_icon),
+                ASSURANCE_TITLES.get(snap.assurance, snap.assurance) or "No target",
+                "yes" if snap.runs_signal else "no",
+                snap.latest_period or "",
+                request.build_absolute_uri(reverse("projects:measure_detail",
+                                                   args=[m.project_id, m.pk])),
+            ]
+
+    return f"{name}-measures{'-' + show if show else ''}", lines()
