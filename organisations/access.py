@@ -526,3 +526,212 @@ def manages_service_tokens_at(user, trust) -> bool:
     if getattr(user, "_qi_token", None) is not None:
         return False
     return has_permission(user, P.MEMBERSHIP_MANAGE, trust=trust)
+
+
+# ---- national comparisons (reports.comparisons) ----------------------------------------------
+# Trusts are compared on shared measures: a national definition the centre publishes, or a
+# collaborative's shared measure. Only measures a trust has explicitly shared are read: those
+# its QI lead linked to a national definition, or its teams adopted in a collaborative.
+# - National analysts (and the platform operator) publish and edit national definitions, set
+#   whether trust users see other trusts named, and read every comparison. Never by token.
+# - Anyone with a role at a trust reads the published definitions (to adopt them); members of
+#   a trust that adopted a definition read its comparison; other members get 403, people with
+#   no role anywhere 404.
+# - A collaborative's comparison is its shared data: COLLABORATIVE_DATA_VIEW decides (404 for
+#   outsiders, 403 for an invited trust's lead who has not joined).
+# - A trust's QI lead links a project's measure to a national definition: PROJECT_APPROVE's
+#   rule (the QI lead of the project's trust); 404 if the project is out of sight.
+# - Names: other trusts are named to trust users only if the centre says so; their own trust
+#   is always named; analysts always see names.
+# National comparisons sit above this layer: the scopes take the caller's queryset and read
+# the relation `adoptions__measure__project__trust_id` by name.
+
+
+def _person(user) -> bool:
+    return _active(user) and service_token_of(user) is None
+
+
+def reads_all_comparisons(user) -> bool:
+    """National analysts and the platform operator: every comparison, every name."""
+    return _person(user) and (user.is_superuser or user.is_national_analyst)
+
+
+def publishes_national_measures(user) -> bool:
+    """May the user publish or change national definitions and the centre's setting?"""
+    return reads_all_comparisons(user)
+
+
+def member_trust_ids(user) -> set[int]:
+    """The trusts where the user holds any role (their own trusts, always named)."""
+    if not _person(user):
+        return set()
+    return set(_role_map(user))
+
+
+def check_publish_national(user) -> None:
+    """404 for people with no role anywhere, 403 for trust users, nothing for publishers."""
+    if publishes_national_measures(user):
+        return
+    if not member_trust_ids(user):
+        raise Http404
+    raise PermissionDenied
+
+
+def reads_national_definitions(user) -> bool:
+    """May the user see the list of published national definitions?"""
+    return reads_all_comparisons(user) or bool(member_trust_ids(user))
+
+
+def national_measures_compared_for(user, national_measures: QuerySet) -> QuerySet:
+    """`national_measures` narrowed to those whose comparison the user may read."""
+    if reads_all_comparisons(user):
+        return national_measures
+    mine = member_trust_ids(user)
+    if not mine:
+        return national_measures.none()
+    model = national_measures.model
+    ids = model.objects.filter(adoptions__measure__project__trust_id__in=mine).values("pk")
+    return national_measures.filter(pk__in=ids)
+
+
+def check_national_comparison(user, national_measure, *, adopting_trust_ids) -> None:
+    """Read the comparison on `national_measure`, adopted by `adopting_trust_ids`."""
+    if reads_all_comparisons(user):
+        return
+    mine = member_trust_ids(user)
+    if not mine:
+        raise Http404
+    if not mine & set(adopting_trust_ids):
+        raise PermissionDenied
+
+
+def check_shared_comparison(user, collaborative) -> None:
+    """Read the comparison on one of `collaborative`'s shared measures."""
+    if not _person(user):
+        raise Http404
+    check(user, P.COLLABORATIVE_DATA_VIEW, collaborative=collaborative)
+
+
+def check_adopt_national(user, project) -> None:
+    """Link one of `project`'s measures to a national definition: its trust's QI lead."""
+    if not _person(user):
+        raise Http404
+    check(user, P.PROJECT_APPROVE, project=project)
+
+
+def names_other_trusts(user, *, centre_names_trusts: bool) -> bool:
+    """Does the user see trusts other than their own by name in comparisons?"""
+    return reads_all_comparisons(user) or bool(centre_names_trusts)
+
+
+# ---- QI capability, NHS IMPACT and the national activity table (issue 14, items 1, 3, 7) ---
+# A trust's capability returns and NHS IMPACT self-assessments are made for the centre:
+# - read: any member of that trust (any role), national analysts, the operator; a service
+#   token only at its own trust. Anyone else: 404.
+# - record (form or upload): that trust's QI leads and trust administrators, and the
+#   operator; never a national analyst or a service token. Other members: 403.
+# - the level list (awareness, practitioner...): national analysts and the operator.
+# - the national pages (activity table, national capability, IMPACT distribution): national
+#   analysts and the operator (NATIONAL_VIEW); anyone else 404. They show trust-level
+#   figures only: counts from roll-ups of projects shared with the whole trust or wider,
+#   never team-only ones, and capability returns made for the centre.
+
+CAPABILITY_RECORD_ROLES = frozenset({Role.QI_LEAD, Role.TRUST_ADMIN})
+
+
+def may_read_capability(user, trust) -> bool:
+    return has_permission(user, P.TRUST_VIEW, trust=trust)
+
+
+def may_record_capability(user, trust) -> bool:
+    if not _active(user) or getattr(user, "_qi_token", None) is not None:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(roles_at(user, _trust_pk(trust)) & CAPABILITY_RECORD_ROLES)
+
+
+def check_capability(user, trust, *, record: bool = False) -> None:
+    """404 for an outsider, 403 for a member who may not record (when `record`)."""
+    if not may_read_capability(user, trust):
+        raise Http404
+    if record and not may_record_capability(user, trust):
+        raise PermissionDenied
+
+
+def may_edit_capability_levels(user) -> bool:
+    if not _active(user) or getattr(user, "_qi_token", None) is not None:
+        return False
+    return bool(user.is_superuser or user.is_national_analyst)
+
+
+def check_national(user) -> None:
+    """The national centre's pages: 404 for anyone without NATIONAL_VIEW."""
+    if not has_permission(user, P.NATIONAL_VIEW):
+        raise Http404
+
+
+# ---- learning repository and sharing beyond the trust (issue 14, items 4, 5, 7) -----------
+# A project's owner chooses what leaves the trust (`Project.sharing`): nothing (the
+# default), the summary (title, aim, change ideas), or the summary and the learning (PDSA
+# Study/Act text, the learning posts of its collaborative teams). reports/learning.py stores
+# that choice on each repository row as `shared`; these rules read it:
+# - National analysts and the platform operator read every row shared beyond its trust and
+#   case studies, and NOTHING that is not shared, whatever else NATIONAL_READ lets them open.
+# - Anyone with a role at a trust reads the same shared rows, plus their own trusts' rows
+#   of projects they may already view (the project rules above: team-only projects stay
+#   with their team and QI leads), plus the learning posts and change package ideas of
+#   collaboratives whose learning they already read (COLLABORATIVE_DATA_VIEW).
+#   A project at another trust that is not shared never appears, even if its
+#   visibility is "everyone signed in": in the repository only `sharing` counts.
+# - People with no role anywhere: 404 (they have no place in the repository). Service
+#   tokens: none (the repository is a page, not an API).
+# - Case studies are added by national analysts and the operator only; other users of the
+#   repository get 403, people with no place in it 404.
+# The repository rows sit above this layer: the scope takes the caller's querysets and
+# reads the fields `shared`, `trust_id`, `project_id`, `collaborative_id` and `kind` by name.
+
+LEARNING_COLLABORATIVE_KINDS = ("post", "package_idea")
+
+
+def uses_learning_repository(user) -> bool:
+    """May the user open the learning repository at all?"""
+    if not _active(user) or service_token_of(user) is not None:
+        return False
+    return bool(user.is_superuser or user.is_national_analyst or _role_map(user))
+
+
+def check_learning_repository(user) -> None:
+    """404 for a signed-in person with no place in the repository (see the rules above)."""
+    if not uses_learning_repository(user):
+        raise Http404
+
+
+def check_manage_case_studies(user) -> None:
+    """Adding case studies: 404 outside the repository, 403 for its other users."""
+    check_learning_repository(user)
+    if not manages_case_studies(user):
+        raise PermissionDenied
+
+
+def manages_case_studies(user) -> bool:
+    """May the user add outside case studies (national analysts and the operator)?"""
+    if not _active(user) or getattr(user, "_qi_token", None) is not None:
+        return False
+    return bool(user.is_superuser or user.is_national_analyst)
+
+
+def learning_visible_to(user, documents: QuerySet, *, projects: QuerySet,
+                        collaboratives: QuerySet) -> QuerySet:
+    """`documents` (repository rows) narrowed to those the user may read, by the rules
+    above. `projects` and `collaboratives` are the caller's querysets of those models."""
+    if not uses_learning_repository(user):
+        return documents.none()
+    shared = Q(shared=True)
+    if user.is_superuser or user.is_national_analyst:
+        return documents.filter(shared)
+    mine = set(_role_map(user))
+    own = Q(trust_id__in=mine, project_id__in=projects_visible_to(user, projects).values("pk"))
+    readable = collaboratives_readable_by(user, collaboratives).values("pk")
+    collab = Q(kind__in=LEARNING_COLLABORATIVE_KINDS, collaborative_id__in=readable)
+    return documents.filter(shared | own | collab)

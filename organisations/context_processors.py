@@ -25,11 +25,19 @@ def navigation(request):
         trust_ids = access.trust_ids_with(user, Permission.TRUST_DASHBOARD_VIEW)
         if trust_ids is None or trust_ids:
             items.append(("Trusts", _url("reports:trusts")))
+        if access.reads_national_definitions(user):
+            items.append(("Compare trusts", _url("reports:compare")))
+        if access.uses_learning_repository(user):
+            items.append(("Learning", _url("reports:learning")))
         if access.has_permission(user, Permission.NATIONAL_VIEW):
             items.append(("National view", _url("reports:national")))
     path = request.path if request is not None else ""
+    # The most specific place is the current one (/national/learning/ is Learning, not
+    # National view as well).
+    matches = [url for _, url in items if url and path.startswith(url)]
+    current = max(matches, key=len) if matches else None
     nav_items = [
-        {"label": label, "url": url, "current": bool(url) and path.startswith(url)}
+        {"label": label, "url": url, "current": url == current}
         for label, url in items
         if url
     ]

@@ -172,3 +172,109 @@ class ServiceTokenCreateForm(TokenCreateForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose what the system may do"},
     )
+
+
+# ---- QI capability and NHS IMPACT (issue 14; the writes are in organisations.capability) --
+
+
+def _whole(label, **kwargs):
+    return forms.IntegerField(
+        label=label, min_value=0, max_value=10_000_000,
+        error_messages={"required": f"Enter {label.lower()} (0 if none)",
+                        "invalid": f"{label} must be a whole number",
+                        "min_value": f"{label} must be 0 or more",
+                        "max_value": f"{label} is too large"},
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-5",
+                                        "inputmode": "numeric"}),
+        **kwargs)
+
+
+class CapabilityReturnForm(NHSFormMixin, forms.Form):
+    """One quarter's return; a field `trained_<level id>` for each of the centre's levels."""
+
+    quarter = forms.TypedChoiceField(label="Quarter", coerce=str,
+                                     error_messages={"required": "Choose the quarter"})
+
+    def __init__(self, *args, levels=(), quarters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.levels = list(levels)
+        self.fields["quarter"].choices = [("", "Choose a quarter")] + [
+            (q.isoformat(), f"{q.year} Q{(q.month - 1) // 3 + 1}") for q in quarters]
+        self.fields["headcount"] = _whole("Staff headcount",
+                                          help_text="All staff at the end of the quarter.")
+        self.fields["headcount"].min_value = 1
+        self.fields["headcount"].validators = [v for v in self.fields["headcount"].validators
+                                               if getattr(v, "limit_value", 1) != 0]
+        for level in self.levels:
+            self.fields[f"trained_{level.pk}"] = _whole(
+                f"Staff trained: {level.name}",
+                help_text="Staff who hold this level of QI training at the end of the quarter.")
+        self.fields["leadership_completions"] = _whole(
+            "Leadership programme completions",
+            help_text="Staff who completed a leadership programme during the quarter.")
+        nhsuk_widgets(self)
+
+    def clean_headcount(self):
+        value = self.cleaned_data["headcount"]
+        if value is not None and value < 1:
+            raise forms.ValidationError("Staff headcount must be more than 0")
+        return value
+
+    def clean_quarter(self):
+        import datetime as dt
+
+        return dt.date.fromisoformat(self.cleaned_data["quarter"])
+
+    def trained(self) -> dict[int, int]:
+        return {lv.pk: self.cleaned_data[f"trained_{lv.pk}"] for lv in self.levels}
+
+
+class CapabilityUploadForm(NHSFormMixin, forms.Form):
+    file = forms.FileField(
+        label="Upload a CSV or Excel (.xlsx) file",
+        error_messages={"required": "Choose a CSV or Excel file to upload",
+                        "empty": "The file is empty"})
+
+
+class ImpactAssessmentForm(NHSFormMixin, forms.Form):
+    """The board's NHS IMPACT self-assessment for a year: a score and evidence for each of
+    the five components. Evidence is screened for patient data."""
+
+    year = forms.TypedChoiceField(label="Year of the assessment", coerce=int,
+                                  error_messages={"required": "Choose the year"})
+
+    def __init__(self, *args, years=(), **kwargs):
+        from core.screening import NO_PATIENT_DATA
+        from organisations.models import IMPACT_COMPONENTS, IMPACT_SCORES
+
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", "Choose a year")] + [(y, str(y)) for y in years]
+        self.components = []
+        for key, label in IMPACT_COMPONENTS:
+            self.fields[f"{key}_score"] = forms.TypedChoiceField(
+                label=f"{label}: score", choices=[("", "Choose a score"), *IMPACT_SCORES],
+                coerce=int, error_messages={"required": f"Choose a score for {label.lower()}"})
+            self.fields[f"{key}_evidence"] = forms.CharField(
+                label=f"{label}: evidence", required=False, max_length=4000,
+                validators=NO_PATIENT_DATA,
+                help_text="What the board saw. No patient-identifiable information.",
+                widget=forms.Textarea(attrs={"rows": 3}))
+            self.components.append((key, label))
+        nhsuk_widgets(self)
+
+    def scores(self) -> dict[str, int]:
+        return {k: self.cleaned_data[f"{k}_score"] for k, _ in self.components}
+
+    def evidence(self) -> dict[str, str]:
+        return {k: self.cleaned_data[f"{k}_evidence"] for k, _ in self.components}
+
+
+class CapabilityLevelForm(NHSFormMixin, forms.Form):
+    name = forms.CharField(label="Name of the level", max_length=60,
+                           error_messages={"required": "Enter the name of the level"})
+    order = forms.IntegerField(label="Position in the list", min_value=0, max_value=99,
+                               initial=10,
+                               widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-2"}),
+                               error_messages={"required": "Enter a position",
+                                               "invalid": "The position must be a number"})
+    active = forms.BooleanField(label="Counted in new returns", required=False, initial=True)

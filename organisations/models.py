@@ -287,3 +287,132 @@ class ApiToken(models.Model):
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
+
+
+# ---- QI capability returns and the NHS IMPACT self-assessment (issue 14, item 1) ----------
+# Written only by `organisations.capability`; who may do what is in organisations/access.py
+# "QI capability". The national figures built from them are in reports/national.py.
+
+DEFAULT_CAPABILITY_LEVELS = ("Awareness", "Practitioner", "Advanced / coach", "Leader")
+
+
+class CapabilityLevel(models.Model):
+    """A level of QI training the centre counts (defaults: DEFAULT_CAPABILITY_LEVELS). The
+    centre adds, renames and retires levels; a retired level keeps its past counts."""
+
+    name = models.CharField(max_length=60, unique=True, validators=NO_PATIENT_DATA)
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class CapabilityReturn(models.Model):
+    """A trust's QI capability in one calendar quarter: its staff headcount, the staff who
+    hold each level of QI training at the end of the quarter (`counts`) and the staff who
+    completed a leadership programme during it."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="capability_returns")
+    quarter = models.DateField(help_text="The first day of the quarter (1 Jan, Apr, Jul, Oct).")
+    headcount = models.PositiveIntegerField("staff headcount")
+    leadership_completions = models.PositiveIntegerField("leadership programme completions",
+                                                         default=0)
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["trust", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "quarter"], name="capability_trust_quarter"),
+            models.CheckConstraint(condition=models.Q(headcount__gt=0),
+                                   name="capability_headcount_positive"),
+        ]
+
+    def __str__(self):
+        return f"Capability return: {self.trust.ods_code} {self.quarter_label}"
+
+    @property
+    def quarter_label(self) -> str:
+        return f"{self.quarter.year} Q{(self.quarter.month - 1) // 3 + 1}"
+
+    def clean(self):
+        if self.quarter and (self.quarter.day != 1 or self.quarter.month not in (1, 4, 7, 10)):
+            raise ValidationError({"quarter": "A quarter starts on 1 January, April, July "
+                                              "or October."})
+
+
+class CapabilityCount(models.Model):
+    """Staff holding one level of training in one return."""
+
+    capability_return = models.ForeignKey(CapabilityReturn, on_delete=models.CASCADE,
+                                          related_name="counts")
+    level = models.ForeignKey(CapabilityLevel, on_delete=models.PROTECT, related_name="counts")
+    trained = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["level__order", "level_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["capability_return", "level"],
+                                    name="capability_count_level"),
+        ]
+
+    def __str__(self):
+        return f"{self.level}: {self.trained}"
+
+
+IMPACT_COMPONENTS = (
+    ("purpose", "Building a shared purpose and vision"),
+    ("people", "Investing in people and culture"),
+    ("leadership", "Developing leadership behaviours"),
+    ("capability", "Building improvement capability and capacity"),
+    ("systems", "Embedding improvement into management systems and processes"),
+)
+# The portal's 1-5 maturity scale for each component.
+IMPACT_SCORES = (
+    (1, "1 – Not yet started"),
+    (2, "2 – Emerging"),
+    (3, "3 – Developing"),
+    (4, "4 – Established"),
+    (5, "5 – Embedded and sustained"),
+)
+
+
+def _impact_fields():
+    fields = {}
+    for key, label in IMPACT_COMPONENTS:
+        fields[f"{key}_score"] = models.PositiveSmallIntegerField(
+            f"{label}: score", choices=IMPACT_SCORES)
+        fields[f"{key}_evidence"] = models.TextField(
+            f"{label}: evidence", blank=True, max_length=4000, validators=NO_PATIENT_DATA)
+    return fields
+
+
+class ImpactAssessment(models.Model):
+    """A trust board's yearly NHS IMPACT self-assessment: a score (1-5) and the evidence for
+    each of the five components (IMPACT_COMPONENTS)."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="impact_assessments")
+    year = models.PositiveSmallIntegerField(help_text="The year of the board's assessment.")
+    locals().update(_impact_fields())
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["trust", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "year"], name="impact_trust_year"),
+        ]
+
+    def __str__(self):
+        return f"NHS IMPACT self-assessment: {self.trust.ods_code} {self.year}"
+
+    def scores(self) -> list[tuple[str, str, int, str]]:
+        """(key, label, score, evidence) for each component, in order."""
+        return [(k, label, getattr(self, f"{k}_score"), getattr(self, f"{k}_evidence"))
+                for k, label in IMPACT_COMPONENTS]

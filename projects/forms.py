@@ -73,7 +73,7 @@ class ProjectForm(NHSFormMixin, forms.ModelForm):
         fields = [
             "title", "trust", "unit", "problem", "aim", "scope", "lead", "sponsor", "coach",
             "start_date", "target_date", "quality_dimension", "strategic_theme",
-            "patient_involvement", "visibility",
+            "patient_involvement", "visibility", "sharing",
         ]
         labels = {
             "title": "Project title",
@@ -89,6 +89,7 @@ class ProjectForm(NHSFormMixin, forms.ModelForm):
             "strategic_theme": "Strategic theme (optional)",
             "patient_involvement": "Patient and public involvement (optional)",
             "visibility": "Who can see this project",
+            "sharing": "What to share beyond your trust",
         }
         help_texts = {
             "title": "A short name people will recognise, for example: Reducing falls on Ward 7.",
@@ -101,6 +102,11 @@ class ProjectForm(NHSFormMixin, forms.ModelForm):
             "lead": "Usually you. Must be a member of the trust.",
             "patient_involvement": "How patients, service users or carers take part.",
             "strategic_theme": "For example: patient safety, flow, workforce.",
+            "sharing": "Other trusts and the national centre find what you share in the "
+            "learning repository and on the national pages. Nothing is shared until you "
+            "choose. The summary is the title, aim and change ideas; the learning adds what "
+            "your PDSA cycles found and decided and your learning posts. Never include "
+            "patient-identifiable information.",
         }
         error_messages = {
             "title": {"required": "Enter a project title"},
@@ -116,6 +122,7 @@ class ProjectForm(NHSFormMixin, forms.ModelForm):
             "scope": forms.Textarea(attrs={"rows": 3}),
             "patient_involvement": forms.Textarea(attrs={"rows": 3}),
             "visibility": forms.RadioSelect,
+            "sharing": forms.RadioSelect,
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -176,8 +183,15 @@ class ProjectForm(NHSFormMixin, forms.ModelForm):
         self.fields["quality_dimension"].choices = [("", "Choose a dimension")] + list(
             self.fields["quality_dimension"].choices
         )[1:]
+        self.fields["sharing"].required = False
         self.order_fields(self.Meta.fields)
         self._styled()
+
+    def clean_sharing(self):
+        # A form (or API client) that leaves the choice out keeps what the project has:
+        # "nothing" for a new project.
+        return (self.cleaned_data.get("sharing") or self.instance.sharing
+                or Project.Sharing.NOTHING)
 
     def charter_fields(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in CHARTER_FIELDS}
@@ -199,7 +213,10 @@ SORT_CHOICES = [(key, key) for key in selectors.SORTS]
 class ProjectFilterForm(NHSFormMixin, forms.Form):
     """Filters for the project list and the API (GET parameters; all optional)."""
 
-    search = forms.CharField(required=False, max_length=200, label="Search titles and aims")
+    search = forms.CharField(
+        required=False, max_length=200, label="Search projects",
+        help_text="Searches titles, aims, problems, change ideas and PDSA cycles. "
+        'For example: huddle, "discharge before noon", falls -night')
     trust = forms.ModelChoiceField(
         queryset=None, required=False, to_field_name="ods_code", empty_label="Any trust"
     )

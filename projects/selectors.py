@@ -17,20 +17,24 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
+    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Concat, Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core import search as core_search
 from organisations import access
 from organisations.models import Membership, Unit, User
 from projects import similarity as matching
-from projects.models import ProgressScore, Project, TeamMember
+from projects.models import ChangeIdea, ProgressScore, Project, TeamMember
 
 # A progress score goes stale when nobody has updated it for this long.
 STALE_AFTER = datetime.timedelta(days=60)
@@ -130,8 +134,10 @@ def project_list(
 ) -> QuerySet[Project]:
     """The register, filtered. `trust` is a Trust (or id); `unit` includes its subtree.
 
-    Search is `icontains` over title and aim, fine on SQLite and for tens of thousands of
-    projects; on PostgreSQL a `SearchVector` with a GIN index is the next step.
+    Search uses core.search (PostgreSQL full-text search, a plain fallback on SQLite) over
+    the title (weight A), aim (B), problem (C) and the project's change ideas with their
+    PDSA cycles' objective, study and act text (D, see `_ideas_text`); with the default
+    sort, the best match comes first.
     """
     qs = projects_visible_to(user, mine=mine)
     if trust is not None:
@@ -148,10 +154,66 @@ def project_list(
         qs = qs.filter(stale_condition())
     elif stale is False:
         qs = qs.exclude(stale_condition())
-    if search:
-        for word in search.split()[:8]:
-            qs = qs.filter(Q(title__icontains=word) | Q(aim__icontains=word))
+    if search.strip():
+        qs = _search(qs, search)
+        if sort in ("", DEFAULT_SORT):
+            return qs
     return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+SEARCH_FIELDS = {"title": "A", "aim": "B", "problem": "C", "search_ideas": "D"}
+# PostgreSQL: the documents that migrations projects 0006 and reports 0007 index with GIN
+# expression indexes; queries must use exactly these expressions to be served by them.
+PROJECT_DOCUMENT = (
+    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(aim, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(problem, '')), 'C')"
+)
+IDEA_DOCUMENT = "to_tsvector('english', coalesce(text, ''))"
+CYCLE_DOCUMENT = (
+    "to_tsvector('english', coalesce(objective, '') || ' ' || coalesce(results, '') || ' ' "
+    "|| coalesce(learning, '') || ' ' || coalesce(next_steps, ''))"
+)
+
+
+def _search(qs: QuerySet[Project], query: str) -> QuerySet[Project]:
+    """`qs` narrowed to projects matching `query` in their own text, a change idea or a
+    PDSA cycle, best first (`search_rank`)."""
+    if not core_search.is_postgresql(qs):
+        return core_search.search(qs.annotate(search_ideas=Subquery(_ideas_text())),
+                                  SEARCH_FIELDS, query)
+    # Each table answers from its own GIN index; a project's rank is its own text's, plus
+    # a little for a matching change idea or cycle (weight D, as on SQLite).
+    ideas = (ChangeIdea.objects.annotate(hit=core_search.document_matches(IDEA_DOCUMENT, query))
+             .filter(hit=True).values("project_id"))
+    cycle_model = ChangeIdea.pdsa_cycles.rel.related_model  # pdsa is a layer up: by name
+    cycles = (cycle_model.objects.annotate(
+        hit=core_search.document_matches(CYCLE_DOCUMENT, query))
+        .filter(hit=True).values("change_idea__project_id"))
+    # `pk IN (…)` for the project's own text too, so that index serves it as well (an OR
+    # of the expression itself would compute it for every visible project).
+    own = (Project.objects.annotate(hit=core_search.document_matches(PROJECT_DOCUMENT, query))
+           .filter(hit=True).values("pk"))
+    bonus = core_search.WEIGHTS["D"] / 10
+    return (qs.filter(Q(pk__in=own) | Q(pk__in=ideas) | Q(pk__in=cycles))
+            .annotate(search_rank=core_search.document_rank(PROJECT_DOCUMENT, query)
+                      + Case(When(pk__in=ideas, then=Value(bonus)), default=Value(0.0))
+                      + Case(When(pk__in=cycles, then=Value(bonus)), default=Value(0.0)))
+            .order_by("-search_rank", "pk"))
+
+
+def _ideas_text():
+    """One project's change ideas and their PDSA cycles' objective, study and act text, as
+    one string (a correlated subquery, so the project row is not repeated). PDSA cycles
+    live one layer up: this follows the reverse relation `pdsa_cycles` the pdsa models
+    declare, by name, without importing them."""
+    parts = ["text", "pdsa_cycles__objective", "pdsa_cycles__results",
+             "pdsa_cycles__learning", "pdsa_cycles__next_steps"]
+    text = Concat(*[item for name in parts for item in (
+        Coalesce(name, Value(""), output_field=TextField()), Value(" "))],
+                  output_field=TextField())
+    return (ChangeIdea.objects.filter(project=OuterRef("pk")).order_by().values("project")
+            .annotate(words=core_search.JoinedText(text)).values("words")[:1])
 
 
 def themes_visible_to(user) -> list[str]:

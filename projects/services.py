@@ -51,7 +51,7 @@ CHARTER_FIELDS = frozenset(
     {
         "title", "problem", "aim", "scope", "unit", "lead", "sponsor", "coach", "start_date",
         "target_date", "quality_dimension", "strategic_theme", "patient_involvement",
-        "visibility",
+        "visibility", "sharing",
     }
 )
 

@@ -344,6 +344,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.national_rebuild",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The learning repository's full rebuild (reports/learning.py).
+    "nightly-learning-rebuild": {
+        "task": "reports.tasks.rebuild_learning",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Teams enter data on their own measures' pages: this brings collaborative dashboards
     # up to date with it (and with any rebuild lost while the broker was down).
     "reconcile-collaborative-dashboards": {
@@ -355,6 +360,18 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-rollups": {
         "task": "reports.tasks.reconcile_rollups",
         "schedule": timedelta(minutes=10),
+    },
+    # Comparisons of trusts (funnels, national deciles), after the nightly rebuild's
+    # snapshots; changes in the day rebuild them too (debounced, reports.tasks).
+    "nightly-comparisons": {
+        "task": "reports.tasks.build_all_comparisons",
+        "schedule": crontab(hour=4, minute=0),
+    },
+    # The national activity and capability table and the NHS IMPACT figures, after the
+    # roll-ups; capability returns rebuild them in the day too (reports.tasks).
+    "nightly-national-activity": {
+        "task": "reports.tasks.build_national",
+        "schedule": crontab(hour=4, minute=30),
     },
 }
 

@@ -2,8 +2,11 @@
 Celery when asked. (Measure snapshots are in measures.models.)"""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
+from core.screening import NO_PATIENT_DATA
+from measures.models import Measure
 from organisations.models import Trust, Unit
 
 
@@ -88,3 +91,248 @@ class Rollup(models.Model):
     @property
     def special_cause_concern(self) -> int:
         return sum(n for k, n in self.by_variation.items() if k.startswith("concern"))
+
+
+# ---- Comparing trusts: national definitions, the centre's setting, comparison snapshots ----
+# (issue 14, items 2 and 6; the builder is reports/comparisons.py, the pages
+# reports/views/compare.py, who may do what organisations/access.py "national comparisons".)
+
+
+class NationalMeasure(models.Model):
+    """A measure definition the national centre publishes; trusts adopt it by linking one of
+    their projects' measures to it (`NationalAdoption`), and are then compared on it."""
+
+    CHARTS = [(Measure.Chart.P.value, Measure.Chart.P.label),
+              (Measure.Chart.U.value, Measure.Chart.U.label)]
+
+    name = models.CharField(max_length=200, unique=True, validators=NO_PATIENT_DATA)
+    topic = models.CharField(max_length=200, validators=NO_PATIENT_DATA)
+    definition = models.TextField("operational definition", validators=NO_PATIENT_DATA)
+    numerator = models.CharField("numerator", max_length=300, validators=NO_PATIENT_DATA,
+                                 help_text="What is counted.")
+    denominator = models.CharField("denominator", max_length=300, validators=NO_PATIENT_DATA,
+                                   help_text="What it is out of.")
+    unit_label = models.CharField(
+        "unit", max_length=50, blank=True, validators=NO_PATIENT_DATA,
+        help_text="For example: falls per 1,000 bed days, %.")
+    chart = models.CharField(
+        max_length=4, choices=CHARTS, default=Measure.Chart.P,
+        help_text="Trusts are compared on rates: a proportion (P chart) or a rate (U chart).")
+    rate_per = models.PositiveIntegerField(
+        "rate per", default=1,
+        help_text="U charts only: show the rate per this many of the denominator, for "
+                  "example 1000 for falls per 1,000 bed days. P charts are shown as %.")
+    direction = models.CharField(max_length=10, choices=Measure.Direction.choices)
+    frequency = models.CharField(max_length=10, choices=Measure.Frequency.choices,
+                                 default=Measure.Frequency.MONTHLY)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    published_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["topic", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def multiplier(self) -> float:
+        return 100.0 if self.chart == Measure.Chart.P else float(self.rate_per or 1)
+
+
+class NationalAdoption(models.Model):
+    """A trust's measure linked to a national definition (a measure follows at most one)."""
+
+    national_measure = models.ForeignKey(NationalMeasure, on_delete=models.CASCADE,
+                                         related_name="adoptions")
+    measure = models.OneToOneField(Measure, on_delete=models.CASCADE,
+                                   related_name="national_adoption")
+    adopted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    adopted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.measure} follows {self.national_measure}"
+
+
+class ComparisonSetting(models.Model):
+    """The national centre's one setting for comparisons (a single row, pk 1): whether trust
+    users see the other trusts named or anonymised ("Trust A", "Trust B" ...). Their own
+    trust is always named; national analysts always see names."""
+
+    name_trusts = models.BooleanField(
+        "show other trusts by name to trust users", default=False,
+        help_text="Leave unticked to show other trusts as Trust A, Trust B and so on.")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return "Comparison setting"
+
+
+class ComparisonSnapshot(models.Model):
+    """A comparison of trusts on one shared measure, built by Celery
+    (`reports.comparisons.build`). One row per period with data (each trust's numerator and
+    denominator and the funnel), and one row with no period: the series (the national
+    deciles per period, each trust's rate per period, the trusts' names and codes). Pages
+    read these rows only. `dirty_since` on the series row debounces rebuilds."""
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "National definition"
+        SHARED = "shared", "Collaborative shared measure"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.PositiveIntegerField()
+    period = models.DateField(null=True, blank=True)
+    title = models.CharField(max_length=300, blank=True, validators=NO_PATIENT_DATA)
+    n_trusts = models.PositiveIntegerField(default=0)
+    data = models.JSONField(default=dict)
+    built_at = models.DateTimeField(null=True, blank=True)
+    dirty_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "object_id", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id", "period"],
+                                    name="comparison_period_unique"),
+            models.UniqueConstraint(fields=["kind", "object_id"],
+                                    condition=models.Q(period=None),
+                                    name="comparison_series_unique"),
+        ]
+
+    def __str__(self):
+        return f"Comparison {self.kind} {self.object_id} {self.period or 'series'}"
+
+
+# ---- National activity and capability (issue 14, items 1, 3 and 6) --------------------------
+# Built by `reports.national.build` (Celery: nightly and after capability data changes);
+# read by reports/views/capability.py.
+
+
+class TrustActivity(models.Model):
+    """One trust's line of the national activity and capability table, precomputed. Project
+    and measure figures come from the trust's latest roll-up (board scope: projects visible
+    to the whole trust or wider, never team-only ones)."""
+
+    trust = models.OneToOneField(Trust, on_delete=models.CASCADE, related_name="activity")
+    by_status = models.JSONField(default=dict)
+    projects = models.PositiveIntegerField(default=0)
+    projects_active = models.PositiveIntegerField(default=0)
+    cycles_last_quarter = models.PositiveIntegerField(default=0)
+    cycles_all_four = models.PositiveIntegerField(default=0)
+    # Share (0-100) of last quarter's cycles with all four stages written; None: no cycles.
+    pdsa_quality = models.FloatField(null=True, blank=True)
+    measures_with_icons = models.PositiveIntegerField(default=0)
+    measures_improving = models.PositiveIntegerField(default=0)
+    improvement_share = models.FloatField(null=True, blank=True)
+    latest_quarter = models.DateField(null=True, blank=True)
+    trained = models.PositiveIntegerField(default=0)
+    headcount = models.PositiveIntegerField(default=0)
+    trained_per_1000 = models.FloatField(null=True, blank=True)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["trust__name"]
+
+    def __str__(self):
+        return f"Activity: {self.trust.ods_code}"
+
+
+class NationalSnapshot(models.Model):
+    """The national and regional capability series and the NHS IMPACT distribution, one row
+    (`key` "capability"). `dirty_since` is set when capability data changes."""
+
+    # Set by the code ("capability"), screened like any text column.
+    key = models.CharField(max_length=30, unique=True, validators=NO_PATIENT_DATA)
+    data = models.JSONField(default=dict)
+    built_at = models.DateTimeField(null=True, blank=True)
+    dirty_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"National snapshot: {self.key}"
+
+
+# ---- learning repository (issue 14, item 4) ----------------------------------------------
+
+
+class CaseStudy(models.Model):
+    """Learning from outside the portal (Scotland, other countries), added by the national
+    centre: a title, where it comes from, and a summary in the centre's own words."""
+
+    title = models.CharField(max_length=200, validators=NO_PATIENT_DATA)
+    source_url = models.URLField("source link", max_length=500, validators=NO_PATIENT_DATA)
+    source_name = models.CharField("source", max_length=200, validators=NO_PATIENT_DATA,
+                                   help_text="For example: Healthcare Improvement Scotland.")
+    country = models.CharField(max_length=100, validators=NO_PATIENT_DATA)
+    summary = models.TextField(validators=NO_PATIENT_DATA)
+    topic = models.CharField(max_length=100, blank=True, validators=NO_PATIENT_DATA)
+    year = models.PositiveSmallIntegerField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "title"]
+        verbose_name_plural = "case studies"
+
+    def __str__(self):
+        return self.title
+
+
+class LearningDocument(models.Model):
+    """One searchable item of the learning repository, denormalised by reports/learning.py
+    from the apps below (a project's summary, a change idea, a PDSA cycle's study and act, a
+    collaborative's learning post or change package idea) and from CaseStudy. Pages read
+    only this table. `shared` is the owner's sharing choice, decided when the row is built;
+    who may read which rows is organisations.access's `learning_visible_to`. On PostgreSQL
+    `search_vector` holds the weighted tsvector (title A, body B, context C) with a GIN
+    index (migration); on SQLite it stays empty and core.search's fallback reads the text."""
+
+    class Kind(models.TextChoices):
+        PROJECT = "project", "Project"
+        CHANGE_IDEA = "change_idea", "Change idea"
+        PDSA = "pdsa", "PDSA cycle"
+        POST = "post", "Learning post"
+        PACKAGE_IDEA = "package_idea", "Change package idea"
+        CASE_STUDY = "case_study", "Case study"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    shared = models.BooleanField(default=False)
+    project_id = models.PositiveBigIntegerField(null=True, blank=True)
+    collaborative_id = models.PositiveBigIntegerField(null=True, blank=True)
+    collaborative_name = models.CharField(max_length=200, blank=True,
+                                          validators=NO_PATIENT_DATA)
+    trust_id = models.PositiveBigIntegerField(null=True, blank=True)
+    trust_name = models.CharField(max_length=200, blank=True, validators=NO_PATIENT_DATA)
+    trust_type = models.CharField(max_length=20, blank=True, validators=NO_PATIENT_DATA)
+    region_id = models.PositiveBigIntegerField(null=True, blank=True)
+    region_name = models.CharField(max_length=100, blank=True, validators=NO_PATIENT_DATA)
+    topic = models.CharField(max_length=200, blank=True, validators=NO_PATIENT_DATA)
+    decision = models.CharField(max_length=7, blank=True, validators=NO_PATIENT_DATA)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=300, validators=NO_PATIENT_DATA)
+    body = models.TextField(blank=True, validators=NO_PATIENT_DATA)
+    context = models.TextField(blank=True, validators=NO_PATIENT_DATA)
+    url = models.CharField(max_length=500, blank=True, validators=NO_PATIENT_DATA)
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "object_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="learning_doc_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["project_id"], name="learning_doc_project_idx"),
+            models.Index(fields=["collaborative_id"], name="learning_doc_collab_idx"),
+            models.Index(fields=["built_at"], name="learning_doc_built_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.title}"

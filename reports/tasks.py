@@ -14,7 +14,10 @@ from django.utils import timezone
 from measures import snapshots
 from measures.models import Measure
 from measures.signals import snapshots_stored
-from reports import board_pack, rollups
+from organisations.capability import capability_changed
+from projects.models import ChangeIdea
+from reports import board_pack, comparisons, learning, rollups
+from reports import national as national_figures
 
 TRANSIENT = (DatabaseError, InterfaceError)
 # Measures per chunk of the national rebuild: one chunk is a few queries and well under a
@@ -151,3 +154,118 @@ def backfill_rollups(trust_id: int | None = None, months: int = 12) -> int:
     """Build the last `months` months of roll-ups from history, for one trust or all."""
     ids = [trust_id] if trust_id else rollups.trusts_with_projects()
     return sum(rollups.build(tid, months=months) for tid in ids)
+
+
+# ---- comparisons of trusts (reports.comparisons): nightly, and debounced after changes -----
+# Seconds a comparison's build waits after the first change that asks for it, so the
+# refreshes of one upload (or of a rebuild chunk) are compared by one build.
+COMPARISON_DEBOUNCE = 10
+
+
+@shared_task(
+    name="reports.tasks.build_comparison",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=300,
+    soft_time_limit=240,
+)
+def build_comparison(kind: str, object_id: int, *, force: bool = False) -> bool:
+    """Build one comparison if a build is still wanted (or `force`): of many sends, one
+    builds. True if built."""
+    if not force and not comparisons.claim(kind, object_id):
+        return False
+    try:
+        return comparisons.build(kind, object_id)
+    except Exception:
+        comparisons.mark_again(kind, object_id)
+        raise
+
+
+def request_comparison(kind: str, object_id: int) -> bool:
+    """Ask for a comparison's rebuild; sends it (delayed) only if none is wanted already.
+    A broker that is down leaves the mark set: the nightly build catches it up."""
+    if not comparisons.request(kind, object_id):
+        return False
+    try:
+        build_comparison.apply_async((kind, object_id), countdown=COMPARISON_DEBOUNCE)
+    except Exception:  # noqa: BLE001 — broker down: the mark stays, the nightly build runs
+        log.warning("Could not enqueue comparison %s %s", kind, object_id)
+    return True
+
+
+def _comparisons_after_snapshots(measure_ids: list[int]) -> None:
+    for kind, object_id in comparisons.keys_of_measures(measure_ids):
+        request_comparison(kind, object_id)
+
+
+@receiver(snapshots_stored, dispatch_uid="reports.comparisons")
+def _on_snapshots_stored_compare(sender, measure_ids, **kwargs):
+    """Measures stored snapshots: once that commits, rebuild the comparisons reading them."""
+    ids = list(measure_ids)
+    transaction.on_commit(lambda: _comparisons_after_snapshots(ids))
+
+
+@shared_task(name="reports.tasks.build_all_comparisons", time_limit=600, soft_time_limit=540)
+def build_all_comparisons() -> int:
+    """Nightly: rebuild every comparison (one task each, spread across workers) and drop
+    those no longer comparable. Returns how many it sent."""
+    comparisons.remove_orphans()
+    keys = comparisons.comparable_keys()
+    if keys:
+        group(build_comparison.si(kind, object_id, force=True)
+              for kind, object_id in keys).apply_async()
+    return len(keys)
+
+
+# ---- learning repository (reports/learning.py; receivers in reports/learning_signals.py) --
+
+
+@shared_task(name="reports.tasks.refresh_learning", autoretry_for=TRANSIENT, max_retries=3,
+             retry_backoff=True, time_limit=120, soft_time_limit=100)
+def refresh_learning(kind: str, object_id: int) -> int:
+    """Rebuild the repository rows of one project ("project", or "change_idea" for the
+    project of that change idea), collaborative or case study. Returns rows stored."""
+    if kind == "change_idea":
+        project_id = ChangeIdea.objects.filter(pk=object_id).values_list(
+            "project_id", flat=True).first()
+        return learning.refresh_project(project_id) if project_id else 0
+    if kind == "project":
+        return learning.refresh_project(object_id)
+    if kind == "collaborative":
+        return learning.refresh_collaborative(object_id)
+    if kind == "case_study":
+        return learning.refresh_case_study(object_id)
+    raise ValueError(f"Unknown learning kind {kind!r}")
+
+
+@shared_task(name="reports.tasks.rebuild_learning", time_limit=1800, soft_time_limit=1700)
+def rebuild_learning() -> int:
+    """Nightly: rebuild the whole learning repository (catches anything a lost refresh
+    missed, and trust renames). Returns rows stored."""
+    return learning.rebuild_all()
+
+
+# ---- national activity and capability (reports/national.py; issue 14, items 1, 3, 6) ------
+
+
+@shared_task(name="reports.tasks.build_national", autoretry_for=TRANSIENT, max_retries=3,
+             retry_backoff=True, time_limit=600, soft_time_limit=540)
+def build_national() -> int:
+    """Nightly, and after capability data changes: rebuild the national activity table and
+    the capability and NHS IMPACT figures. Returns trusts built."""
+    return national_figures.build()
+
+
+def _after_capability_change() -> None:
+    national_figures.mark_dirty()
+    try:
+        build_national.apply_async(countdown=ROLLUP_DEBOUNCE)
+    except Exception:  # noqa: BLE001 — broker down: the nightly build catches up
+        log.warning("Could not enqueue the national build; the nightly build will")
+
+
+@receiver(capability_changed, dispatch_uid="reports.national")
+def _on_capability_changed(sender, trust_id=None, **kwargs):
+    """Sent by organisations.capability after its change committed."""
+    _after_capability_change()

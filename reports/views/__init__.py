@@ -6,8 +6,6 @@ driver diagram from projects, measures and their snapshots, PDSA cycles), so the
 assembled here from each app's context builder and section template, by plain imports.
 """
 
-import csv
-import io
 from datetime import timedelta
 
 from django.contrib import messages
@@ -24,9 +22,9 @@ from django.utils.text import slugify
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET
 
+from core import exports
 from core.views import add_errors
 from measures import views as measure_views
-from measures.imports import FORMULA_STARTS
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust, Unit
@@ -40,13 +38,13 @@ from projects.models import PROGRESS_SCALE, Project
 from projects.views import charter
 from projects.views import diagram as diagram_views
 from projects.views.common import crumbs
+from reports import exports as report_exports
 from reports import forms as report_forms
 from reports import history, selectors
 from reports import services as report_services
 from reports.forms import HistoryFilterForm
 from reports.models import BoardPack
 from reports.spc.icons import (
-    ASSURANCE_TITLES,
     VARIATION_TITLES,
     assurance_icon_svg,
     variation_icon_svg,
@@ -247,70 +245,19 @@ def trust(request, ods_code):
     return render(request, "reports/trust.html", context)
 
 
-EXPORT_HEADER = ["Trust", "Project", "Unit", "Measure", "Chart", "Variation", "Assurance",
-                 "Non-random run", "Latest period", "Link"]
-
-
-def _csv_safe(cell):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(cell, str) and cell[:1] in FORMULA_STARTS:
-        return "'" + cell
-    return cell
-
-
 @login_required
 @require_GET
 def measures_export(request, ods_code, fmt, unit_id=None):
     """The measures matrix (with the page's `show` and `sort`) as CSV or Excel: every row,
     not one page, read with one query and streamed from an iterator."""
     trust = _trust_for(request, ods_code)
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in exports.FORMATS:
         raise Http404
-    visible = project_selectors.visible_projects(request.user).filter(trust=trust)
-    name = trust.ods_code
-    if unit_id is not None:
-        unit = get_object_or_404(Unit, trust=trust, pk=unit_id)
-        visible = visible.filter(unit__path__startswith=unit.path)
-        name += f"-{slugify(unit.name)}"
-    rows, _, show, _ = selectors.matrix_rows(visible, request.GET.get("show", ""),
-                                              request.GET.get("sort", "project"))
-
-    def lines():
-        for snap in rows.iterator(chunk_size=2000):
-            m = snap.measure
-            yield [_csv_safe(v) for v in (
-                trust.name, m.project.title, m.project.unit.name if m.project.unit else "",
-                m.name, m.get_chart_display(),
-                VARIATION_TITLES.get(snap.variation_icon, snap.variation_icon),
-                ASSURANCE_TITLES.get(snap.assurance, snap.assurance) or "No target",
-                "yes" if snap.runs_signal else "no",
-                snap.latest_period.isoformat() if snap.latest_period else "",
-                request.build_absolute_uri(reverse("projects:measure_detail",
-                                                   args=[m.project_id, m.pk])))]
-
-    filename = f"{name}-measures{'-' + show if show else ''}.{fmt}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(EXPORT_HEADER)
-        writer.writerows(lines())
-        response = HttpResponse(buffer.getvalue().encode("utf-8-sig"),
-                                content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Measures")
-        sheet.append(EXPORT_HEADER)
-        for line in lines():
-            sheet.append(line)  # formula-looking text was neutralised by _csv_safe
-        out = io.BytesIO()
-        workbook.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    filename, rows = report_exports.measures_matrix_table(
+        request, trust, unit_id=unit_id, show=request.GET.get("show", ""),
+        sort=request.GET.get("sort", "project"))
+    return exports.download(fmt, report_exports.MATRIX_HEADER, rows, filename=filename,
+                            sheet="Measures")
 
 
 @login_required
@@ -334,32 +281,6 @@ def unit(request, ods_code, unit_id):
         (unit.name, None),
     ]
     return render(request, "reports/trust.html", context)
-
-
-@login_required
-def national(request):
-    """Every trust by region, with its project counts. National analysts only."""
-    if not access.has_permission(request.user, Permission.NATIONAL_VIEW):
-        raise Http404
-    visible = project_selectors.visible_projects(request.user).values("pk")
-    qs = (
-        Trust.objects.select_related("region")
-        .annotate(
-            project_count=Count("projects", filter=Q(projects__in=visible), distinct=True),
-            active_count=Count(
-                "projects",
-                filter=Q(projects__in=visible)
-                & Q(projects__status__in=["approved", "active", "sustaining"]),
-                distinct=True,
-            ),
-        )
-        .order_by("region__name", "name")
-    )
-    return render(
-        request,
-        "reports/national.html",
-        {"trusts": qs, "crumbs": [("Home", "/"), ("National view", None)]},
-    )
 
 
 # ---- the project and its measures: the bottom of the drill-down --------------------------

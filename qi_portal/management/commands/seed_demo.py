@@ -29,6 +29,8 @@ class Command(BaseCommand):
                 context.update(module.seed(context) or {})
         # The dashboards' board summary and 12-month trends, filled from the demo's history.
         call_command("build_rollups", "--months", "12", verbosity=0)
+        # The national activity table reads the roll-ups: build it again now they exist.
+        call_command("build_national_activity", verbosity=0)
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
         for email, _name, _title, roles, national, superuser in PEOPLE:
