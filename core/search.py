@@ -128,19 +128,23 @@ def parse(query: str) -> tuple[list[str], list[str]]:
 
 
 def search(qs: QuerySet, fields: dict[str, str], query: str, *, vector_field: str = "",
-           headline_fields: tuple[str, ...] = ()) -> QuerySet:
+           headline_fields: tuple[str, ...] = (),
+           whole_fields: tuple[str, ...] = ("title",)) -> QuerySet:
     """`qs` narrowed to rows matching `query`, annotated with `search_rank` (higher is
     better) and ordered by it (ties by pk). `fields` maps field or annotation names to
     weights "A"–"D". On PostgreSQL each name in `headline_fields` gets a
-    `search_headline_<name>` annotation for `highlight`. A blank query matches nothing."""
+    `search_headline_<name>` annotation for `highlight`: fragments around the matches, or
+    the whole text for short fields named in `whole_fields` (a title cut to "Discharge
+    before noon" loses "on the AMU"). A blank query matches nothing."""
     if not (query or "").strip():
         return qs.none()
     if is_postgresql(qs):
-        return _search_postgresql(qs, fields, query, vector_field, headline_fields)
+        return _search_postgresql(qs, fields, query, vector_field, headline_fields,
+                                  whole_fields)
     return _search_fallback(qs, fields, query)
 
 
-def _search_postgresql(qs, fields, query, vector_field, headline_fields):
+def _search_postgresql(qs, fields, query, vector_field, headline_fields, whole_fields):
     tsquery = SearchQuery(query, search_type="websearch", config=CONFIG)
     if vector_field:
         vector = F(vector_field)
@@ -152,10 +156,11 @@ def _search_postgresql(qs, fields, query, vector_field, headline_fields):
         vector = F("search_vector_")
     qs = qs.annotate(search_rank=SearchRank(vector, tsquery))
     for name in headline_fields:
+        shape = ({"highlight_all": True} if name in whole_fields else
+                 {"max_words": SNIPPET_WORDS, "min_words": 12, "max_fragments": 2,
+                  "fragment_delimiter": " … "})
         qs = qs.annotate(**{f"search_headline_{name}": SearchHeadline(
-            name, tsquery, config=CONFIG, start_sel=_START, stop_sel=_STOP,
-            max_words=SNIPPET_WORDS, min_words=12, max_fragments=2,
-            fragment_delimiter=" … ",
+            name, tsquery, config=CONFIG, start_sel=_START, stop_sel=_STOP, **shape,
         )})
     return qs.order_by("-search_rank", "pk")
 
