@@ -222,6 +222,9 @@ class MeasureViewSet(SyncMixin, _Write, viewsets.ModelViewSet):
         responses={200: inline_serializer("MeasureSPC", fields={
             "n_points": serializers.IntegerField(),
             "latest_period": serializers.DateField(allow_null=True),
+            "latest_value": serializers.FloatField(
+                allow_null=True, help_text="What the chart plots at its latest point (a P "
+                "chart's proportion, a T chart's days)."),
             "variation_icon": serializers.CharField(),
             "assurance": serializers.CharField(),
             "computed_at": serializers.DateTimeField(allow_null=True),
@@ -239,6 +242,7 @@ class MeasureViewSet(SyncMixin, _Write, viewsets.ModelViewSet):
         return Response({
             "n_points": snap.n_points if snap else 0,
             "latest_period": snap.latest_period if snap else None,
+            "latest_value": snap.latest_value if snap else None,
             "variation_icon": snap.variation_icon if snap else "",
             "assurance": snap.assurance if snap else "",
             "computed_at": snap.computed_at if snap else None,

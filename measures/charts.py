@@ -426,6 +426,18 @@ def fmt_value(measure, v):
 _EVENT_UNITS = {"g": "cases between events", "t": "days between events"}
 
 
+def value_label(measure, value) -> str:
+    """A plotted value as the chart shows it, with its unit: a P chart's proportion as a
+    percentage, otherwise up to 3 decimal places and the measure's unit ("" for None)."""
+    if value is None:
+        return ""
+    if measure.chart == "p":
+        return f"{value * 100:.1f}%"
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    unit = measure.unit_label or _EVENT_UNITS.get(measure.chart, "")
+    return f"{text} {unit}" if unit else text
+
+
 def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:
     """The SPC chart, icons, reading and table for one measure's points.
 

@@ -127,6 +127,8 @@ class MeasureSnapshot(models.Model):
     )
     n_points = models.PositiveIntegerField(default=0)
     latest_period = models.DateField(null=True, blank=True)
+    # What the chart plots at its latest point (SPCResult.latest_value): the matrix shows it.
+    latest_value = models.FloatField(null=True, blank=True)
     variation_icon = models.CharField(max_length=20, blank=True)
     assurance = models.CharField(max_length=20, blank=True)
     result = models.JSONField(default=dict)

@@ -103,20 +103,21 @@ def _store(snapshots: list[MeasureSnapshot]) -> None:
     columns = ["measure_id", *SNAPSHOT_FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS snapshot_in (measure_id bigint, n_points "
+            "CREATE TEMPORARY TABLE IF NOT EXISTS snapshot_in_v2 (measure_id bigint, n_points "
             "integer, variation_icon text, assurance text, result jsonb, latest_period date, "
-            "data_as_of timestamptz, computed_at timestamptz, runs_signal boolean) "
-            "ON COMMIT DELETE ROWS")
-        with cursor.cursor.copy(f"COPY snapshot_in ({', '.join(columns)}) FROM STDIN") as copy:
+            "latest_value double precision, data_as_of timestamptz, computed_at timestamptz, "
+            "runs_signal boolean) ON COMMIT DELETE ROWS")
+        with cursor.cursor.copy(f"COPY snapshot_in_v2 ({', '.join(columns)}) FROM STDIN") as copy:
             for snap in snapshots:
                 copy.write_row((snap.measure_id, snap.n_points, snap.variation_icon,
                                 snap.assurance, json.dumps(snap.result), snap.latest_period,
-                                snap.data_as_of, snap.computed_at, snap.runs_signal))
+                                snap.latest_value, snap.data_as_of, snap.computed_at,
+                                snap.runs_signal))
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_FIELDS)
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM "
-            f"snapshot_in ON CONFLICT (measure_id) DO UPDATE SET {updates}")
-        cursor.execute("TRUNCATE snapshot_in")
+            f"snapshot_in_v2 ON CONFLICT (measure_id) DO UPDATE SET {updates}")
+        cursor.execute("TRUNCATE snapshot_in_v2")
 
 
 def measure_refresh(*, measure_id: int) -> bool:
@@ -131,7 +132,7 @@ def measure_refresh(*, measure_id: int) -> bool:
 
 
 SNAPSHOT_FIELDS = ["n_points", "variation_icon", "assurance", "result", "latest_period",
-                   "data_as_of", "computed_at", "runs_signal"]
+                   "latest_value", "data_as_of", "computed_at", "runs_signal"]
 # What the SPC computation reads of a point: plain tuples, not model instances (building
 # 25,000 DataPoint objects cost more than computing their charts).
 Point = namedtuple("Point", "period value numerator denominator rebaseline")
@@ -199,6 +200,7 @@ def measures_refresh_batch(measure_ids) -> int:
             result=(as_dict := result.to_dict() if result else {}),
             runs_signal=MeasureSnapshot.runs_signal_of(as_dict),
             latest_period=points[-1].period if points else None,
+            latest_value=result.latest_value if result else None,
             data_as_of=measure.data_changed_at,
             computed_at=now,
         ))

@@ -15,7 +15,7 @@ import logging
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from measures.charts import measure_chart_context
+from measures.charts import measure_chart_context, value_label
 from measures.models import DataPoint, Measure
 from projects import selectors as project_selectors
 from reports import selectors
@@ -47,6 +47,7 @@ def build_html(pack, progress=lambda percent: None) -> str:
     for snap in rows:
         snap.variation_label = VARIATION_TITLES.get(snap.variation_icon, "")
         snap.assurance_label = ASSURANCE_TITLES.get(snap.assurance, "No target")
+        snap.latest_label = value_label(snap.measure, snap.latest_value)
         matrix.append(snap)
     flagged = [s for s in matrix if s.variation_icon.startswith(("improvement", "concern"))
                or s.assurance in AT_RISK][:MAX_CHARTS]

@@ -12,8 +12,17 @@ from projects import selectors as project_selectors
 from reports import selectors
 from reports.spc.icons import ASSURANCE_TITLES, VARIATION_TITLES
 
-MATRIX_HEADER = ["Trust", "Project", "Unit", "Measure", "Chart", "Variation", "Assurance",
-                 "Non-random run", "Latest period", "Link"]
+MATRIX_HEADER = ["Trust", "Project", "Unit", "Measure", "Chart", "Latest value", "Value unit",
+                 "Variation", "Assurance", "Non-random run", "Latest period", "Link"]
+
+
+def _latest(measure, value):
+    """(number, unit) of a snapshot's latest plotted value: a P chart's as a percentage."""
+    if value is None:
+        return "", ""
+    if measure.chart == "p":
+        return round(value * 100, 3), "%"
+    return round(value, 6), measure.unit_label or ""
 
 
 def measures_matrix_table(request, trust, *, unit_id=None, show="", sort="project"):
@@ -33,7 +42,7 @@ def measures_matrix_table(request, trust, *, unit_id=None, show="", sort="projec
             m = snap.measure
             yield [
                 trust.name, m.project.title, m.project.unit.name if m.project.unit else "",
-                m.name, m.get_chart_display(),
+                m.name, m.get_chart_display(), *_latest(m, snap.latest_value),
                 VARIATION_TITLES.get(snap.variation_icon, snap.variation_icon),
                 ASSURANCE_TITLES.get(snap.assurance, snap.assurance) or "No target",
                 "yes" if snap.runs_signal else "no",

@@ -165,7 +165,7 @@ def matrix_rows(visible, show: str = "", sort: str = "project"):
     rows = (
         snaps.filter(condition)
         .select_related("measure", "measure__project", "measure__project__unit")
-        .only("latest_period", "variation_icon", "assurance", "runs_signal",
+        .only("latest_period", "latest_value", "variation_icon", "assurance", "runs_signal",
               "measure__name", "measure__position", "measure__chart", "measure__unit_label",
               "measure__project__title", "measure__project__unit__name")
         .order_by(*MATRIX_SORTS[sort][1])

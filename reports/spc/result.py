@@ -253,6 +253,19 @@ class SPCResult:
         return self._points
 
     @property
+    def latest_value(self) -> float | None:
+        """What the chart plots at its last point (a P chart's proportion, a T chart's
+        days), or None for an empty chart or a missing value: the measures matrix's
+        "latest value", stored with the snapshot."""
+        if not len(self._values):
+            return None
+        raw = self._values[-1]
+        if raw is None:
+            return None
+        value = float(raw)
+        return None if math.isnan(value) else value
+
+    @property
     def special_cause_count(self) -> int:
         """How many points carry a special cause."""
         return int(np.count_nonzero(np.asarray(self._rules)))

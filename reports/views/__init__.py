@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 
 from core import exports
 from core.views import add_errors
+from measures import charts as measure_charts
 from measures import views as measure_views
 from organisations import access
 from organisations.access import Permission
@@ -81,6 +82,7 @@ def _measures_matrix(request, visible) -> dict:
         snap.variation_svg = _icon("variation", snap.variation_icon)
         snap.assurance_svg = _icon("assurance", snap.assurance)
         snap.variation_label = VARIATION_TITLES.get(snap.variation_icon, "")
+        snap.latest_label = measure_charts.value_label(snap.measure, snap.latest_value)
     return {
         "snapshots": rows,
         "matrix_page": page,

@@ -233,5 +233,6 @@ def test_spc_reading_comes_from_the_snapshot(api, measure, alice, bob, charlie,
     data = as_user(api, bob).get(f"/api/v1/measures/{measure.pk}/spc/").json()
     assert data["n_points"] == 12 and data["stale"] is False
     assert data["variation_icon"] == "common_cause"
+    assert data["latest_value"] == 6.0
     assert len(data["result"]["points"]) == 12
     assert as_user(api, charlie).get(f"/api/v1/measures/{measure.pk}/spc/").status_code == 404

@@ -139,3 +139,39 @@ def test_the_download_follows_the_same_access_rules(client, alice, charlie, trus
     assert _sign_in(client, charlie).get(url).status_code == 404  # another trust
     text = _sign_in(client, alice).get(url).content.decode("utf-8-sig")
     assert "Secret" not in text and "Private project" not in text
+
+
+def test_the_matrix_shows_each_measures_latest_value_as_the_chart_plots_it(client, bob,
+                                                                          trust_a):
+    """The refresh stores the last plotted value: a P chart's proportion is shown as a
+    percentage, other charts with the measure's unit; the download holds the number."""
+    import csv
+    import io
+
+    from measures.snapshots import measures_refresh_batch
+    from tests.factories import DataPointFactory
+
+    project = ProjectFactory(trust=trust_a, visibility="trust", title="Falls project")
+    falls = MeasureFactory(project=project, name="Falls rate", unit_label="per 1,000 bed days")
+    share = MeasureFactory(project=project, name="Checklist done", chart="p",
+                           direction="increase")
+    for i in range(12):
+        DataPointFactory(measure=falls, period=dt.date(2025, i + 1, 1), value=5 + i % 3)
+        DataPointFactory(measure=share, period=dt.date(2025, i + 1, 1), value=None,
+                         numerator=30 + i, denominator=60)
+    DataPointFactory(measure=falls, period=dt.date(2026, 1, 1), value=4.25)
+    assert measures_refresh_batch([falls.pk, share.pk]) == 2
+    assert MeasureSnapshot.objects.get(measure=falls).latest_value == 4.25
+    assert MeasureSnapshot.objects.get(measure=share).latest_value == pytest.approx(41 / 60)
+    _sign_in(client, bob)
+    html = client.get(reverse("reports:trust", args=[trust_a.ods_code])).content.decode()
+    assert "Latest value" in html
+    assert "4.25 per 1,000 bed days" in html
+    assert "68.3%" in html  # 41/60
+    text = client.get(reverse("reports:measures_export", args=[trust_a.ods_code, "csv"])
+                      ).content.decode("utf-8-sig")
+    rows = {r[3]: r for r in csv.reader(io.StringIO(text))}
+    header = rows["Measure"]
+    value, unit = header.index("Latest value"), header.index("Value unit")
+    assert (rows["Falls rate"][value], rows["Falls rate"][unit]) == ("4.25", "per 1,000 bed days")
+    assert (rows["Checklist done"][value], rows["Checklist done"][unit]) == ("68.333", "%")

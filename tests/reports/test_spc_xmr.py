@@ -369,3 +369,11 @@ def test_engine_imports_without_django():
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+def test_latest_value_is_the_last_plotted_value_or_none():
+    from reports import spc
+
+    assert spc.xmr([3.0, 4.0, 5.5]).latest_value == 5.5
+    assert spc.p_chart([1, 3], [4, 4]).latest_value == 0.75
+    assert spc.xmr([2.0, float("nan")]).latest_value is None  # a missing last value
