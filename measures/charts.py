@@ -435,7 +435,9 @@ def value_label(measure, value) -> str:
         return f"{value * 100:.1f}%"
     text = f"{value:,.3f}".rstrip("0").rstrip(".")
     unit = measure.unit_label or _EVENT_UNITS.get(measure.chart, "")
-    return f"{text} {unit}" if unit else text
+    if unit in ("%", ""):
+        return text + unit
+    return f"{text} {unit}"
 
 
 def measure_chart_context(measure, points, *, pdsa_markers=()) -> dict:

@@ -262,6 +262,39 @@ def projects_visible_to(user, projects: QuerySet) -> QuerySet:
     return qs.filter(reduce(or_, conditions))
 
 
+def dashboard_scope(user, trust, projects: QuerySet) -> str:
+    """Which of `trust`'s projects (`projects`: the trust's Project queryset) the user may
+    view, as a key that readers who may view the same projects share: the dashboards keep
+    one rendered copy per key (reports.dashboard_cache). Call after TRUST_DASHBOARD_VIEW is
+    checked. "all": every project (the operator, national analysts, the trust's QI leads);
+    "trust": the TRUST and EVERYONE ones (any other member); "everyone": the EVERYONE ones;
+    either of the last two + a digest of the further projects the user is on. At most one
+    query beyond the cached role map."""
+    import hashlib
+
+    if not _active(user):
+        return "none"
+    token = service_token_of(user)
+    if token is not None and token.trust_id != trust.pk:
+        return "none"
+    if token is None and (user.is_superuser or user.is_national_analyst):
+        return "all"
+    roles = _role_map(user).get(trust.pk, set())
+    if Role.QI_LEAD in roles:
+        return "all"
+    Project = projects.model
+    if roles:
+        base, shared = "trust", [Project.Visibility.TRUST, Project.Visibility.EVERYONE]
+    else:
+        base, shared = "everyone", [Project.Visibility.EVERYONE]
+    extra = sorted(projects_visible_to(user, projects.exclude(visibility__in=shared))
+                   .values_list("pk", flat=True))
+    if not extra:
+        return base
+    digest = hashlib.sha256(",".join(map(str, extra)).encode()).hexdigest()[:16]
+    return f"{base}+{digest}"
+
+
 def operates_the_platform(user) -> bool:
     """The platform operator (a superuser who is not a national analyst): their place is the
     admin, not a trust's pages."""

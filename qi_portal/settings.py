@@ -293,6 +293,22 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: REDIS_URL unset → tasks run eagerly in-process (the embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")
+# The default cache (API throttles) stays in each process. "dashboards" holds the
+# rendered trust and unit dashboards and each trust's generation token
+# (reports.dashboard_cache): shared through Redis when it is configured, so a worker's
+# rebuild reaches every web process; in memory on the embedded default. Short socket
+# timeouts: a Redis that is down costs a page a fraction of a second, then it is built live.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboards": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "qi", "TIMEOUT": 600,
+         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
+        if REDIS_URL else
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dashboards",
+         "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 2000}}
+    ),
+}
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = REDIS_URL or "memory://"

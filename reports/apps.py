@@ -6,5 +6,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         # Connects the receiver that builds roll-ups after measure snapshots are stored, and
-        # the ones that keep the learning repository current (reports/learning.py).
-        from reports import learning_signals, tasks  # noqa: F401
+        # the ones that keep the learning repository current (reports/learning.py), and
+        # the ones that mark kept dashboards out of date (reports/dashboard_cache.py).
+        from reports import dashboard_signals, learning_signals, tasks  # noqa: F401

@@ -34,6 +34,7 @@ from pdsa.models import Cycle
 from pdsa.selectors import with_quality
 from projects.models import ProgressScore, Project
 from projects.selectors import OPEN_STATUSES, STALE_AFTER
+from reports import dashboard_cache
 from reports.models import Rollup
 
 BOARD = (Project.Visibility.TRUST, Project.Visibility.EVERYONE)
@@ -252,6 +253,7 @@ def build(trust_id: int, months: int = 1, today: dt.date | None = None) -> int:
             to_update.append(row)
     Rollup.objects.bulk_update(to_update, BUILT_FIELDS, batch_size=200)
     Rollup.objects.bulk_create(to_create, batch_size=200, ignore_conflicts=True)
+    dashboard_cache.touch([trust_id])  # once this commits
     return len(to_update) + len(to_create)
 
 
@@ -262,6 +264,7 @@ def request(trust_id: int) -> bool:
     now = timezone.now()
     rows = Rollup.objects.filter(trust_id=trust_id, unit=None, month=month)
     if rows.filter(dirty_since__isnull=True).update(dirty_since=now):
+        dashboard_cache.touch([trust_id])  # the dashboards say "Updating…"
         return True
     if rows.exists():
         return False
@@ -270,6 +273,7 @@ def request(trust_id: int) -> bool:
             Rollup.objects.create(trust_id=trust_id, unit=None, month=month, dirty_since=now)
     except IntegrityError:  # another request created it first: that one sends the build
         return False
+    dashboard_cache.touch([trust_id])
     return True
 
 

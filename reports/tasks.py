@@ -16,7 +16,7 @@ from measures.models import Measure
 from measures.signals import snapshots_stored
 from organisations.capability import capability_changed
 from projects.models import ChangeIdea
-from reports import board_pack, comparisons, learning, rollups
+from reports import board_pack, comparisons, dashboard_cache, learning, rollups
 from reports import national as national_figures
 
 TRANSIENT = (DatabaseError, InterfaceError)
@@ -80,8 +80,11 @@ def rebuild_chunk(first_id: int, last_id: int, started: str) -> int:
     if not ids:
         return 0
     # The roll-ups follow through reconcile_rollups (their trusts' snapshots are now newer
-    # than their roll-ups): one build a trust, not one a chunk.
-    return snapshots.measures_refresh_batch(ids)
+    # than their roll-ups): one build a trust, not one a chunk. The kept dashboards of the
+    # chunk's trusts are marked out of date now (one query and one cache write a chunk).
+    done = snapshots.measures_refresh_batch(ids)
+    dashboard_cache.touch(rollups.trust_ids_of_measures(ids))
+    return done
 
 
 @shared_task(name="reports.tasks.build_board_pack", time_limit=600, soft_time_limit=540)
@@ -125,7 +128,9 @@ def request_rollups(trust_id: int) -> bool:
 
 
 def _after_snapshots(measure_ids: list[int]) -> None:
-    for trust_id in rollups.trust_ids_of_measures(measure_ids):
+    trust_ids = rollups.trust_ids_of_measures(measure_ids)
+    dashboard_cache.touch(trust_ids)
+    for trust_id in trust_ids:
         request_rollups(trust_id)
 
 

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -39,9 +40,9 @@ from projects.models import PROGRESS_SCALE, Project
 from projects.views import charter
 from projects.views import diagram as diagram_views
 from projects.views.common import crumbs
+from reports import dashboard_cache, history, selectors
 from reports import exports as report_exports
 from reports import forms as report_forms
-from reports import history, selectors
 from reports import services as report_services
 from reports.forms import HistoryFilterForm
 from reports.models import BoardPack
@@ -147,12 +148,8 @@ def _board_summary(trust, unit, signals) -> dict:
         scores = [(label, now.by_score.get(f"{score:.1f}", 0))
                   for score, label in PROGRESS_SCALE]
         scores.append(("No score yet", now.by_score.get("none", 0)))
-    built = ""
-    if now is not None:
-        age = timezone.now() - now.built_at
-        built = ("less than a minute ago" if age < timedelta(minutes=1)
-                 else f"{timesince(now.built_at)} ago")
-    return {"rollup": now, "rollup_built": built, "rollup_updating": updating,
+    return {"rollup": now, "rollup_built_at": now.built_at if now else None,
+            "rollup_updating": updating,
             "rollup_scores": scores,
             "rollup_statuses": [(label, now.by_status.get(value, 0))
                                 for value, label in Project.Status.choices] if now else [],
@@ -226,9 +223,6 @@ def _dashboard(request, trust, unit=None) -> dict:
         **matrix,
         **_board_summary(trust, unit, matrix["signals"]),
         "counts": counts,
-        "can_manage_units": access.has_permission(
-            request.user, Permission.UNIT_MANAGE, trust=trust
-        ),
     }
 
 
@@ -238,13 +232,49 @@ def _trust_for(request, ods_code):
     return trust
 
 
+def _ago(when) -> str:
+    if when is None:
+        return ""
+    if timezone.now() - when < timedelta(minutes=1):
+        return "less than a minute ago"
+    return f"{timesince(when)} ago"
+
+
+def _dashboard_page(request, trust, unit, crumbs):
+    """The trust or unit dashboard: its heading live, its body from the kept copy for
+    readers who may view the same projects (reports.dashboard_cache), built by `_dashboard`
+    when there is none or it is out of date. "Built … ago" is worked out now."""
+    can_manage_units = access.has_permission(request.user, Permission.UNIT_MANAGE, trust=trust)
+    scope = access.dashboard_scope(request.user, trust, Project.objects.filter(trust=trust))
+    params = dashboard_cache.page_params(request.GET, selectors.MATRIX_SHOW,
+                                         selectors.MATRIX_SORTS)
+    key = dashboard_cache.fragment_key(
+        trust.pk, unit.pk if unit else None, f"{scope}{'+units' if can_manage_units else ''}",
+        params)
+
+    def build():
+        context = _dashboard(request, trust, unit)
+        context["can_manage_units"] = can_manage_units
+        return {
+            "top": render_to_string("reports/_dashboard_top.html", context, request=request),
+            "rest": render_to_string("reports/_dashboard_rest.html", context, request=request),
+            "built_at": context["rollup_built_at"], "updating": context["rollup_updating"],
+        }
+
+    dash, _ = dashboard_cache.get_or_build(trust.pk, key, build)
+    return render(request, "reports/trust.html", {
+        "trust": trust, "unit": unit, "crumbs": crumbs,
+        "dash": {**dash, "top": mark_safe(dash["top"]), "rest": mark_safe(dash["rest"])},
+        "dash_built": _ago(dash["built_at"]),
+    })
+
+
 @login_required
 def trust(request, ods_code):
     """A trust from the board down to its wards: units in tree order with project counts."""
     trust = _trust_for(request, ods_code)
-    context = _dashboard(request, trust)
-    context["crumbs"] = [("Home", "/"), ("Trusts", "/trusts/"), (trust.name, None)]
-    return render(request, "reports/trust.html", context)
+    return _dashboard_page(request, trust, None,
+                           [("Home", "/"), ("Trusts", "/trusts/"), (trust.name, None)])
 
 
 @login_required
@@ -267,11 +297,10 @@ def unit(request, ods_code, unit_id):
     """One division, directorate, ward or team: the same dashboard for its subtree."""
     trust = _trust_for(request, ods_code)
     unit = get_object_or_404(Unit, trust=trust, pk=unit_id)
-    context = _dashboard(request, trust, unit)
     # Ancestors from the path ("0000001/0000004/"): one query for the breadcrumb trail.
     ancestor_ids = [int(part) for part in unit.path.strip("/").split("/")[:-1]]
     ancestors = {u.pk: u for u in Unit.objects.filter(pk__in=ancestor_ids)}
-    context["crumbs"] = [
+    crumbs = [
         ("Home", "/"),
         ("Trusts", "/trusts/"),
         (trust.name, reverse("reports:trust", args=[trust.ods_code])),
@@ -282,7 +311,7 @@ def unit(request, ods_code, unit_id):
         ],
         (unit.name, None),
     ]
-    return render(request, "reports/trust.html", context)
+    return _dashboard_page(request, trust, unit, crumbs)
 
 
 # ---- the project and its measures: the bottom of the drill-down --------------------------

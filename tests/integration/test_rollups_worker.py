@@ -42,3 +42,28 @@ def test_a_saved_point_reaches_the_rollup_through_the_broker(live_worker):
     # refresh_measure on the worker, then refresh_rollups after its 5 s debounce
     assert _wait_for(built)
     assert Rollup.objects.get(trust=project.trust, unit=None, month=month).dirty_since is None
+
+
+def test_a_saved_point_reaches_the_kept_dashboard_through_the_worker(live_worker, client):
+    """The board member's dashboard is kept in Redis; the worker's refresh marks it out of
+    date there, so the next read in this process shows the new value (ADR 0006)."""
+    from organisations.models import Membership
+    from tests.factories import MembershipFactory
+
+    project = ProjectFactory(visibility="trust")
+    board = MembershipFactory(trust=project.trust, role=Membership.Role.BOARD_MEMBER).user
+    lead = MembershipFactory(trust=project.trust, role=Membership.Role.QI_LEAD).user
+    measure = MeasureFactory(project=project, name="Falls rate", unit_label="per 1,000")
+    with transaction.atomic():
+        for i in range(12):
+            DataPointFactory(measure=measure, period=date(2025, i + 1, 1), value=5 + i % 3)
+        services.measure_mark_dirty(measure_id=measure.pk)
+    client.force_login(board, backend="django.contrib.auth.backends.ModelBackend")
+    url = f"/trusts/{project.trust.ods_code}/"
+    shown = ">7 per 1,000</td>"  # the last of 5, 6, 7, …, 7
+    assert _wait_for(lambda: shown in client.get(url).content.decode())
+    assert shown in client.get(url).content.decode()  # the kept copy
+    measure.refresh_from_db()
+    services.data_points_merge(measure=measure, by=lead, base_version=measure.data_version,
+                               rows=[{"row": 1, "period": "2026-01-01", "value": 9.5}])
+    assert _wait_for(lambda: ">9.5 per 1,000</td>" in client.get(url).content.decode())

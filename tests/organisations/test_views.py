@@ -139,14 +139,17 @@ def test_trust_page_query_count_does_not_grow_with_units(
     sign_in(client, alice)
     url = reverse("reports:trust", args=[trust_a.ods_code])
     division = UnitFactory(trust=trust_a, name="Medicine", kind="division")
-    # session, user, trust, memberships (access), units, projects per unit path,
-    # snapshots, project counts, stale count, PDSA quality summary, and what changed in the
-    # last month: new projects, progress scores, completed cycles; the roll-ups
-    with django_assert_max_num_queries(14):
+    # session, user, trust, memberships (access), the reader's scope, units, projects per
+    # unit path, snapshots, project counts, stale count, PDSA quality summary, and what
+    # changed in the last month: new projects, progress scores, completed cycles; the
+    # roll-ups
+    with django_assert_max_num_queries(15):
         client.get(url)
     for n in range(40):
         UnitFactory(trust=trust_a, name=f"Ward {n}", kind="ward", parent=division)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # the new units marked the kept page out of date
+        assert b"Ward 39" in client.get(url).content
+    with django_assert_max_num_queries(5):  # kept: session, user, trust, memberships, scope
         assert b"Ward 39" in client.get(url).content
 
 
@@ -284,16 +287,18 @@ def test_unit_dashboard_query_count_is_constant(client, bob, trust_a, ward_a,
 
     sign_in(client, bob)
     url = f"/trusts/{trust_a.ods_code}/units/{ward_a.parent.pk}/"
-    # session, user, trust, memberships, unit, ancestors, projects per unit path, units,
-    # snapshots, project counts, stale count, PDSA quality, last month: projects, scores,
-    # cycles; the roll-ups
-    with django_assert_max_num_queries(18):
+    # session, user, trust, memberships, unit, ancestors, the reader's scope, projects per
+    # unit path, units, snapshots, project counts, stale count, PDSA quality, last month:
+    # projects, scores, cycles; the roll-ups
+    with django_assert_max_num_queries(19):
         client.get(url)
     for n in range(20):
         ward = UnitFactory(trust=trust_a, name=f"Bay {n}", kind="ward", parent=ward_a.parent)
         ProjectFactory(trust=trust_a, unit=ward)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         assert b"Bay 19" in client.get(url).content
+    with django_assert_max_num_queries(7):  # kept: session, user, trust, memberships, unit,
+        assert b"Bay 19" in client.get(url).content  # ancestors, scope
 
 
 def test_the_board_sees_what_changed_in_the_last_month(client, bob, alice, trust_a):

@@ -1,0 +1,61 @@
+"""Mark a trust's kept dashboards out of date (reports.dashboard_cache.touch) when what they
+show is saved or deleted: its projects, units, measures, snapshots, change ideas, PDSA
+cycles and progress scores, or the trust itself. Snapshots stored in bulk send
+`snapshots_stored` instead (reports.tasks). Connected by ReportsConfig.ready().
+
+The trust is read from the object, or from its project in one small query when the
+project is not already loaded."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from measures.models import Measure, MeasureSnapshot
+from organisations.models import Trust, Unit
+from pdsa.models import Cycle
+from projects.models import ChangeIdea, ProgressScore, Project
+from reports import dashboard_cache
+
+
+def _trust_of_project(instance, project_id):
+    project = instance._state.fields_cache.get("project")
+    if project is not None:
+        return project.trust_id
+    return Project.objects.filter(pk=project_id).values_list("trust_id", flat=True).first()
+
+
+@receiver([post_save, post_delete], sender=Trust, dispatch_uid="dashboards.trust")
+def _trust_changed(sender, instance, **kwargs):
+    dashboard_cache.touch([instance.pk])
+
+
+@receiver([post_save, post_delete], sender=Project, dispatch_uid="dashboards.project")
+@receiver([post_save, post_delete], sender=Unit, dispatch_uid="dashboards.unit")
+def _owned_by_trust(sender, instance, **kwargs):
+    dashboard_cache.touch([instance.trust_id])
+
+
+@receiver([post_save, post_delete], sender=Measure, dispatch_uid="dashboards.measure")
+@receiver([post_save, post_delete], sender=ChangeIdea, dispatch_uid="dashboards.idea")
+@receiver([post_save, post_delete], sender=ProgressScore, dispatch_uid="dashboards.score")
+def _in_a_project(sender, instance, **kwargs):
+    dashboard_cache.touch([_trust_of_project(instance, instance.project_id)])
+
+
+@receiver([post_save, post_delete], sender=MeasureSnapshot, dispatch_uid="dashboards.snap")
+def _snapshot_changed(sender, instance, **kwargs):
+    measure = instance._state.fields_cache.get("measure")
+    if measure is not None:
+        trust_id = _trust_of_project(measure, measure.project_id)
+    else:
+        trust_id = (Measure.objects.filter(pk=instance.measure_id)
+                    .values_list("project__trust_id", flat=True).first())
+    dashboard_cache.touch([trust_id])
+
+
+@receiver([post_save, post_delete], sender=Cycle, dispatch_uid="dashboards.cycle")
+def _cycle_changed(sender, instance, **kwargs):
+    trust_id = (ChangeIdea.objects.filter(pk=instance.change_idea_id)
+                .values_list("project__trust_id", flat=True).first())
+    dashboard_cache.touch([trust_id])
