@@ -531,7 +531,12 @@ def main(argv=None) -> int:
             lines = ["", "## National scale (issue 12)", "",
                      "`make bench-national` runs `bench/bench_national.py` (see its docstring)."
                      ] + lines
-        results.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
+        at = text.find("\n## ", text.find("## National scale") + 1)
+        if "## National scale" in text and at != -1:  # at the end of its own section
+            text = text[:at].rstrip("\n") + "\n" + "\n".join(lines) + "\n" + text[at:]
+        else:
+            text = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+        results.write_text(text)
         print("appended to bench/RESULTS.md")
     return 0
 
