@@ -47,7 +47,7 @@ def _rows(html: str) -> list[str]:
     return re.findall(r">(Measure \d{3}-\d)</a>", html)
 
 
-@pytest.mark.parametrize("n_projects", [5, 60])
+@pytest.mark.parametrize("n_projects", [5, 500])
 def test_the_same_queries_for_a_small_and_a_large_trust(
     client, bob, trust_a, n_projects, django_assert_max_num_queries
 ):
