@@ -151,14 +151,19 @@ class RedisServer:
         _kill(self.proc)
 
 
+FAULT_WORKER_APP = "qi-fault-worker"
+
+
 class Worker:
     """A Celery worker subprocess (prefork, one child) on the test database and a broker."""
 
     def __init__(self, broker_url: str, database_url: str, log_path: Path):
         self.name = f"faults-{uuid.uuid4().hex[:8]}@%h"
         self.log_path = log_path
+        # PGAPPNAME names its PostgreSQL sessions, so the fault tests can tell its
+        # transactions from the shared worker's (tests/integration/test_faults.py).
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": broker_url,
-               "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONDONTWRITEBYTECODE": "1", "PGAPPNAME": FAULT_WORKER_APP}
         env.pop("QI_EXPECT_WORKER", None)
         self._log = open(log_path, "ab")  # noqa: SIM115 — closed in stop()
         self.proc = subprocess.Popen(

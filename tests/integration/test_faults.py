@@ -28,7 +28,7 @@ from measures.tasks import reconcile
 from reports.tasks import national_rebuild
 from tests.conftest import PASSWORD
 from tests.factories import MeasureFactory, ProjectFactory
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import FAULT_WORKER_APP, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -156,8 +156,8 @@ def _wait_mid_chunk(worker, timeout=60):
         with connection.cursor() as cursor:
             cursor.execute(
                 "select count(*) from pg_stat_activity where datname = current_database() "
-                "and pid <> pg_backend_pid() and xact_start is not null "
-                "and state in ('active', 'idle in transaction')")
+                "and application_name = %s and xact_start is not null "
+                "and state in ('active', 'idle in transaction')", [FAULT_WORKER_APP])
             return cursor.fetchone()[0] > 0
 
     assert wait_for(in_a_chunk, timeout, 0.002), (
