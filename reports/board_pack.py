@@ -20,7 +20,7 @@ from measures.models import DataPoint, Measure
 from projects import selectors as project_selectors
 from reports import selectors
 from reports.models import BoardPack
-from reports.spc.icons import ASSURANCE_TITLES, VARIATION_TITLES
+from reports.spc.icons import VARIATION_TITLES
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def build_html(pack, progress=lambda percent: None) -> str:
     matrix = []
     for snap in rows:
         snap.variation_label = VARIATION_TITLES.get(snap.variation_icon, "")
-        snap.assurance_label = ASSURANCE_TITLES.get(snap.assurance, "No target")
+        snap.assurance_label = selectors.assurance_text(snap.assurance, snap.measure)
         snap.latest_label = value_label(snap.measure, snap.latest_value)
         matrix.append(snap)
     flagged = [s for s in matrix if s.variation_icon.startswith(("improvement", "concern"))

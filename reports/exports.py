@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from organisations.models import Unit
 from projects import selectors as project_selectors
 from reports import selectors
-from reports.spc.icons import ASSURANCE_TITLES, VARIATION_TITLES
+from reports.spc.icons import VARIATION_TITLES
 
 MATRIX_HEADER = ["Trust", "Project", "Unit", "Measure", "Chart", "Latest value", "Value unit",
                  "Variation", "Assurance", "Non-random run", "Latest period", "Link"]
@@ -44,7 +44,7 @@ def measures_matrix_table(request, trust, *, unit_id=None, show="", sort="projec
                 trust.name, m.project.title, m.project.unit.name if m.project.unit else "",
                 m.name, m.get_chart_display(), *_latest(m, snap.latest_value),
                 VARIATION_TITLES.get(snap.variation_icon, snap.variation_icon),
-                ASSURANCE_TITLES.get(snap.assurance, snap.assurance) or "No target",
+                selectors.assurance_text(snap.assurance, m),
                 "yes" if snap.runs_signal else "no",
                 snap.latest_period or "",
                 request.build_absolute_uri(reverse("projects:measure_detail",

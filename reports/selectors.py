@@ -16,6 +16,7 @@ from pdsa.models import Cycle
 from projects.models import PROGRESS_LABELS, ChangeIdea, Driver, ProgressScore, Project
 from reports import rollups
 from reports.models import Rollup
+from reports.spc.icons import ASSURANCE_TITLES
 
 # ---- progress score suggestion -------------------------------------------------------------
 
@@ -167,6 +168,7 @@ def matrix_rows(visible, show: str = "", sort: str = "project"):
         .select_related("measure", "measure__project", "measure__project__unit")
         .only("latest_period", "latest_value", "variation_icon", "assurance", "runs_signal",
               "measure__name", "measure__position", "measure__chart", "measure__unit_label",
+              "measure__target",
               "measure__project__title", "measure__project__unit__name")
         .order_by(*MATRIX_SORTS[sort][1])
     )
@@ -201,3 +203,16 @@ def rollups_for(trust, unit=None) -> dict:
         if row.unit_id is None and row.month == months[-1]:
             trust_now = row
     return {"months": months, "by_month": by_month, "trust_now": trust_now}
+
+
+def assurance_text(assurance: str, measure) -> str:
+    """The assurance reading in words, the same in the matrix, its exports and the board
+    pack: a measure with a target but too few points for trusted limits is too early to
+    read, not without a target."""
+    if assurance:
+        return ASSURANCE_TITLES.get(assurance, assurance)
+    if measure.target is None:
+        return "No target"
+    if measure.chart == "run":
+        return "Target set; a run chart gives no assurance"
+    return "Target set; too few points yet to say whether it is met"

@@ -82,6 +82,7 @@ def _measures_matrix(request, visible) -> dict:
     for snap in rows:
         snap.variation_svg = _icon("variation", snap.variation_icon)
         snap.assurance_svg = _icon("assurance", snap.assurance)
+        snap.assurance_text = selectors.assurance_text(snap.assurance, snap.measure)
         snap.variation_label = VARIATION_TITLES.get(snap.variation_icon, "")
         snap.latest_label = measure_charts.value_label(snap.measure, snap.latest_value)
     return {
