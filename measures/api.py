@@ -75,7 +75,8 @@ class MeasureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Measure
         fields = ["id", "project", "name", "kind", "definition", "unit_label", "frequency",
-                  "chart", "direction", "target", "driver", "position", "data_version",
+                  "chart", "rate_per", "direction", "target", "driver", "position",
+                  "data_version",
                   "variation_icon", "assurance"]
         read_only_fields = ["position", "data_version", "variation_icon", "assurance"]
 

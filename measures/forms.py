@@ -36,12 +36,13 @@ class MeasureForm(NHSFormMixin, forms.ModelForm):
     class Meta:
         model = Measure
         fields = ["name", "kind", "definition", "unit_label", "frequency", "chart",
-                  "direction", "target", "driver"]
+                  "rate_per", "direction", "target", "driver"]
         labels = {
             "name": "Measure name",
             "kind": "Type of measure",
             "chart": "Chart",
             "direction": "Which way is better?",
+            "rate_per": "Rate per (U charts only)",
             "target": "Target (optional)",
             "driver": "Driver it measures (optional)",
         }
@@ -51,8 +52,12 @@ class MeasureForm(NHSFormMixin, forms.ModelForm):
                     "balancing measures show what might get worse.",
             "definition": "Exactly what is counted, from where, and how often, so anyone "
                           "collects it the same way.",
+            "rate_per": "A U chart shows the count per this many of the denominator: 1000 "
+                        "for falls per 1,000 bed days. Leave 1 for a rate per 1 (other "
+                        "charts ignore it).",
             "target": "A number in the same unit as the data. For P charts write a "
-                      "proportion, for example 0.95 for 95%.",
+                      "proportion, for example 0.95 for 95%. For U charts write the rate "
+                      "per the number above, for example 5 for 5 falls per 1,000 bed days.",
         }
         widgets = {
             "kind": forms.RadioSelect,
@@ -60,6 +65,8 @@ class MeasureForm(NHSFormMixin, forms.ModelForm):
             "direction": forms.RadioSelect,
             "definition": forms.Textarea(attrs={"rows": 4}),
             "target": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            "rate_per": forms.NumberInput(attrs={"inputmode": "numeric",
+                                                 "class": "nhsuk-input nhsuk-input--width-10"}),
         }
         error_messages = {
             "name": {"required": "Enter the measure name"},
@@ -69,6 +76,10 @@ class MeasureForm(NHSFormMixin, forms.ModelForm):
             "chart": {"required": "Choose a chart"},
             "direction": {"required": "Choose which way is better"},
             "target": {"invalid": "Enter the target as a number, for example 5.5"},
+            "rate_per": {"required": "Enter the rate per, for example 1000 (or 1)",
+                         "invalid": "Enter the rate per as a whole number, for example 1000",
+                         "min_value": "Enter the rate per as 1 or more",
+                         "max_value": "Enter the rate per as 1,000,000 or less"},
         }
 
     def __init__(self, *args, project=None, **kwargs):
@@ -84,10 +95,21 @@ class MeasureForm(NHSFormMixin, forms.ModelForm):
         self.fields["direction"].choices = Measure.Direction.choices
         self.fields["frequency"].choices = Measure.Frequency.choices
         self.fields["frequency"].initial = Measure.Frequency.MONTHLY
+        # Only U charts read it, so an empty box means "per 1".
+        self.fields["rate_per"].required = False
+        instance = kwargs.get("instance")
+        if instance is not None and instance.pk and hasattr(instance, "national_adoption"):
+            # The national definition sets the rate; comparisons count on it.
+            self.fields["rate_per"].disabled = True
+            self.fields["rate_per"].help_text = ("Set by the national definition this measure "
+                                                 "follows.")
         self.chart_options = [
             {"value": value, "label": label, "hint": CHART_HINTS[value]}
             for value, label in Measure.Chart.choices
         ]
+
+    def clean_rate_per(self):
+        return self.cleaned_data.get("rate_per") or 1
 
 
 NUMBER_ATTRS = {"inputmode": "decimal", "class": "nhsuk-input nhsuk-input--width-5"}

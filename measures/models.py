@@ -3,6 +3,7 @@
 Writes go through services.py; `Measure.dirty_since` is the outbox the snapshot rebuild
 reads (services.py, snapshots.py, tasks.py)."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -52,6 +53,12 @@ class Measure(models.Model):
     chart = models.CharField(max_length=4, choices=Chart.choices, default=Chart.XMR)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     target = models.FloatField(null=True, blank=True)
+    # A U chart's rate is shown per this many of the denominator (1,000 for "falls per 1,000
+    # bed days"): the chart, limits, target and every figure read from them are in that unit.
+    rate_per = models.PositiveIntegerField(
+        "rate per", default=1, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+        help_text="U charts only: show the rate per this many of the denominator, for "
+                  "example 1000 for falls per 1,000 bed days.")
     position = models.PositiveIntegerField(default=0)
     # The database is the outbox: set on every data change, cleared by the SPC rebuild.
     dirty_since = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -77,6 +84,21 @@ class Measure(models.Model):
     @property
     def uses_ratio(self):
         return self.chart in (self.Chart.P, self.Chart.U)
+
+    @property
+    def multiplier(self) -> float:
+        """What numerator / denominator is multiplied by to read in the measure's unit: 100
+        for a P chart (a %), `rate_per` for a U chart, otherwise 1. Every figure that turns
+        raw counts into a rate uses this, so the measure page and comparisons agree."""
+        return self.multiplier_for(self.chart, self.rate_per)
+
+    @classmethod
+    def multiplier_for(cls, chart: str, rate_per: int | None = 1) -> float:
+        if chart == cls.Chart.P:
+            return 100.0
+        if chart == cls.Chart.U:
+            return float(rate_per or 1)
+        return 1.0
 
     @property
     def by_event(self):

@@ -42,11 +42,13 @@ def _require(by, perm: Permission, project: Project) -> None:
 
 MEASURE_FIELDS = (
     "name", "kind", "definition", "unit_label", "frequency", "chart", "direction", "target",
-    "driver",
+    "driver", "rate_per",
 )
 
 
 def _check_measure(measure: Measure) -> None:
+    if measure.chart != Measure.Chart.U:
+        measure.rate_per = 1  # only a U chart reads "per N"; P charts are a %
     if measure.driver_id is not None and measure.driver.project_id != measure.project_id:
         raise ValidationError({"driver": "Choose a driver from this project's diagram."})
     by_event = measure.chart in (Measure.Chart.G, Measure.Chart.T)
@@ -86,8 +88,13 @@ def measure_update(*, measure: Measure, by, **fields) -> Measure:
         raise TypeError(f"unknown measure fields: {sorted(unknown)}")
     before_ratio, before_freq, before_chart = measure.uses_ratio, measure.frequency, measure.chart
     before_value = measure.needs_value
+    before_rate = measure.rate_per
     for name, value in fields.items():
         setattr(measure, name, value)
+    if (measure.rate_per != before_rate
+            and Measure.objects.filter(pk=measure.pk, national_adoption__isnull=False).exists()):
+        raise ValidationError({"rate_per": "This measure follows a national definition, which "
+                                           "sets its rate: it cannot change here."})
     if measure.points.exists():
         if measure.uses_ratio != before_ratio:
             raise ValidationError({"chart": "This measure already has data entered as "

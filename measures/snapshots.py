@@ -47,8 +47,12 @@ def measure_spc_result(measure, points=None):
             parts_at=rebase, improvement=improvement, target=measure.target,
         )
     if measure.chart == "u":
+        # Rate per k of the exposure: counts over exposure / k (qicharts2's `multiply`; the
+        # limits scale with it and Laney's z-scores do not change).
+        k = float(measure.rate_per or 1)
         return spc.u_chart(
-            [p.numerator for p in points], [p.denominator for p in points],
+            [p.numerator for p in points],
+            [None if p.denominator is None else p.denominator / k for p in points],
             parts_at=rebase, improvement=improvement, target=measure.target,
         )
     if measure.chart == "t":

@@ -135,7 +135,7 @@ def _sources(kind: str, object_id: int):
             return None
         meta = {"name": sm.name, "context": sm.collaborative.name, "chart": sm.chart,
                 "direction": sm.direction,
-                "multiplier": 100.0 if sm.chart == Measure.Chart.P else 1.0,
+                "multiplier": Measure.multiplier_for(sm.chart),
                 "unit": "%" if sm.chart == Measure.Chart.P else (sm.unit_label or "rate"),
                 "definition": sm.definition, "numerator": sm.numerator,
                 "denominator": sm.denominator, "collaborative": sm.collaborative_id}

@@ -138,7 +138,7 @@ class NationalMeasure(models.Model):
 
     @property
     def multiplier(self) -> float:
-        return 100.0 if self.chart == Measure.Chart.P else float(self.rate_per or 1)
+        return Measure.multiplier_for(self.chart, self.rate_per)
 
 
 class NationalAdoption(models.Model):

@@ -73,6 +73,12 @@ def national_measure_save(*, by, instance: NationalMeasure | None = None,
             and instance.adoptions.exists()):
         raise ValidationError({"chart": "Trusts have adopted this definition, so its chart "
                                         "cannot change."})
+    if (instance is not None and "rate_per" in fields
+            and int(fields["rate_per"] or 1) != instance.rate_per
+            and instance.chart == Measure.Chart.U and instance.adoptions.exists()):
+        raise ValidationError({"rate_per": "Trusts have adopted this definition, so its rate "
+                                           "cannot change: their charts and targets are in "
+                                           "this unit."})
     for name, value in fields.items():
         setattr(nm, name, value)
     if nm.chart == Measure.Chart.P:
@@ -108,6 +114,13 @@ def national_adopt(*, national_measure: NationalMeasure, by, measure: Measure | 
         if NationalAdoption.objects.filter(measure=measure).exists():
             raise ValidationError({"measure": "That measure already follows a national "
                                               "definition."})
+        if measure.chart == Measure.Chart.U and measure.rate_per != national_measure.rate_per:
+            # The definition's rate carries to the measure: its chart, limits and every figure
+            # read from them are then per the same number as the comparison.
+            change = {"rate_per": national_measure.rate_per}
+            if measure.target is not None:  # the same target, in the new unit
+                change["target"] = measure.target * national_measure.rate_per / measure.rate_per
+            measure_services.measure_update(measure=measure, by=by, **change)
     else:
         access.check_adopt_national(by, project)
         text = (f"{national_measure.definition}\n\nNumerator: {national_measure.numerator}\n"
@@ -116,7 +129,7 @@ def national_adopt(*, national_measure: NationalMeasure, by, measure: Measure | 
             project=project, by=by, name=national_measure.name[:200], kind="outcome",
             definition=text, unit_label=national_measure.unit_label[:50],
             frequency=national_measure.frequency, chart=national_measure.chart,
-            direction=national_measure.direction)
+            direction=national_measure.direction, rate_per=national_measure.rate_per)
     adoption = NationalAdoption(national_measure=national_measure, measure=measure,
                                 adopted_by=by)
     adoption.full_clean()
