@@ -3,11 +3,18 @@ show is saved or deleted: its projects, units, measures, snapshots, change ideas
 cycles and progress scores, or the trust itself. Snapshots stored in bulk send
 `snapshots_stored` instead (reports.tasks). Connected by ReportsConfig.ready().
 
+What a roll-up counts (projects, units, progress scores, cycles, measures removed) also
+asks for the trust's roll-up build once the change commits (`_want_rollups`: one request
+a trust and transaction, however many rows were saved). Writes that send no signal
+(QuerySet.update, bulk_create) are marked by the database instead (reports.db_triggers);
+the dashboard page and the periodic reconcile ask for those builds.
+
 The trust is read from the object, or from its project in one small query when the
 project is not already loaded."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -15,7 +22,31 @@ from measures.models import Measure, MeasureSnapshot
 from organisations.models import Trust, Unit
 from pdsa.models import Cycle
 from projects.models import ChangeIdea, ProgressScore, Project
-from reports import dashboard_cache
+from reports import dashboard_cache, tasks
+
+
+class _RollupRequest:
+    """An on-commit callback asking for one trust's roll-ups; kept in the transaction's
+    own list, so a rollback drops it with the change and a second save finds it there."""
+
+    def __init__(self, trust_id: int):
+        self.trust_id = trust_id
+        self.sent = False
+
+    def __call__(self):
+        self.sent = True
+        tasks.request_rollups(self.trust_id)
+
+
+def _want_rollups(trust_id) -> None:
+    if trust_id is None:
+        return
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(
+            isinstance(func, _RollupRequest) and func.trust_id == trust_id and not func.sent
+            for _, func, _ in conn.run_on_commit):
+        return
+    transaction.on_commit(_RollupRequest(trust_id))
 
 
 def _trust_of_project(instance, project_id):
@@ -34,13 +65,17 @@ def _trust_changed(sender, instance, **kwargs):
 @receiver([post_save, post_delete], sender=Unit, dispatch_uid="dashboards.unit")
 def _owned_by_trust(sender, instance, **kwargs):
     dashboard_cache.touch([instance.trust_id])
+    _want_rollups(instance.trust_id)
 
 
 @receiver([post_save, post_delete], sender=Measure, dispatch_uid="dashboards.measure")
 @receiver([post_save, post_delete], sender=ChangeIdea, dispatch_uid="dashboards.idea")
 @receiver([post_save, post_delete], sender=ProgressScore, dispatch_uid="dashboards.score")
-def _in_a_project(sender, instance, **kwargs):
-    dashboard_cache.touch([_trust_of_project(instance, instance.project_id)])
+def _in_a_project(sender, instance, signal=None, **kwargs):
+    trust_id = _trust_of_project(instance, instance.project_id)
+    dashboard_cache.touch([trust_id])
+    if sender is ProgressScore or signal is post_delete or kwargs.get("created"):
+        _want_rollups(trust_id)
 
 
 @receiver([post_save, post_delete], sender=MeasureSnapshot, dispatch_uid="dashboards.snap")
@@ -59,3 +94,4 @@ def _cycle_changed(sender, instance, **kwargs):
     trust_id = (ChangeIdea.objects.filter(pk=instance.change_idea_id)
                 .values_list("project__trust_id", flat=True).first())
     dashboard_cache.touch([trust_id])
+    _want_rollups(trust_id)

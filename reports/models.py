@@ -93,6 +93,22 @@ class Rollup(models.Model):
         return sum(n for k, n in self.by_variation.items() if k.startswith("concern"))
 
 
+class RollupMark(models.Model):
+    """"This trust's roll-ups are out of date": one row a trust, written by database
+    triggers (migration 0010) whenever a row a roll-up counts changes — projects (status,
+    unit, visibility, deletion), units, progress scores, PDSA cycles, measures added or
+    removed — by any write, `QuerySet.update` and `bulk_create` included, which send no
+    signals. `rollups.claim` deletes it before the build reads; the dashboards and
+    `reconcile_rollups` ask for a build while one is here. No foreign key: the trigger
+    must not fail or lock on the trust row."""
+
+    trust_id = models.BigIntegerField(primary_key=True)
+    wanted_since = models.DateTimeField()
+
+    def __str__(self):
+        return f"Roll-ups of trust {self.trust_id} wanted since {self.wanted_since:%c}"
+
+
 # ---- Comparing trusts: national definitions, the centre's setting, comparison snapshots ----
 # (issue 14, items 2 and 6; the builder is reports/comparisons.py, the pages
 # reports/views/compare.py, who may do what organisations/access.py "national comparisons".)

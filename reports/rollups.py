@@ -35,7 +35,7 @@ from pdsa.selectors import with_quality
 from projects.models import ProgressScore, Project
 from projects.selectors import OPEN_STATUSES, STALE_AFTER
 from reports import dashboard_cache
-from reports.models import Rollup
+from reports.models import Rollup, RollupMark
 
 BOARD = (Project.Visibility.TRUST, Project.Visibility.EVERYONE)
 # Measures with no data for this long are stale (the same 60 days as progress scores).
@@ -219,10 +219,19 @@ def _fields(figures: dict, has_icons: bool) -> dict:
     }
 
 
-@transaction.atomic
 def build(trust_id: int, months: int = 1, today: dt.date | None = None) -> int:
     """Build the roll-ups of the trust and each of its units for the last `months` months
-    (1: this month only). Idempotent. Returns how many rows it wrote."""
+    (1: this month only). Idempotent. Returns how many rows it wrote.
+
+    The database's mark (RollupMark, reports.db_triggers) is taken first, in its own
+    statement (committed at once by a worker), so the build's reads come after it and a
+    write committed while it builds marks the trust again; no lock is held on it."""
+    RollupMark.objects.filter(trust_id=trust_id).delete()
+    return _build(trust_id, months, today)
+
+
+@transaction.atomic
+def _build(trust_id: int, months: int, today: dt.date | None) -> int:
     today = today or timezone.localdate()
     wanted = last_months(months, today)
     data = _load(trust_id, wanted[0], backfill=months > 1)
@@ -285,6 +294,11 @@ def claim(trust_id: int) -> bool:
     return marked is not None and rows.filter(dirty_since=marked).update(dirty_since=None) == 1
 
 
+def marked(trust_id: int) -> bool:
+    """Has a write changed what this trust's roll-ups count since the last build began?"""
+    return RollupMark.objects.filter(trust_id=trust_id).exists()
+
+
 def mark_again(trust_id: int) -> None:
     """A claimed build failed: put the mark back so the retry or reconcile builds it."""
     Rollup.objects.filter(trust_id=trust_id, unit=None, month=month_of(timezone.localdate()),
@@ -292,18 +306,28 @@ def mark_again(trust_id: int) -> None:
 
 
 def trusts_behind() -> list[int]:
-    """Trusts whose roll-up for this month is missing, still wanted, or older than their
-    newest measure snapshot (a build lost with a dead broker or a killed worker)."""
+    """Trusts whose roll-up for this month is missing, still wanted, marked by the
+    database (a write that sent no signal: QuerySet.update, bulk_create) or older than
+    their newest measure snapshot (a build lost with a dead broker or a killed worker)."""
     month = month_of(timezone.localdate())
     built = {tid: (at, dirty) for tid, at, dirty in Rollup.objects.filter(
         unit=None, month=month).values_list("trust_id", "built_at", "dirty_since")}
     newest = dict(MeasureSnapshot.objects.order_by().values("measure__project__trust_id")
                   .annotate(last=Max("computed_at"))
                   .values_list("measure__project__trust_id", "last"))
+    with_projects = trusts_with_projects()
+    marks = set(RollupMark.objects.values_list("trust_id", flat=True))
+    # A mark of a trust with no projects left (its last one deleted, or the trust gone):
+    # build it once if the trust is there (its figures go to zero), else drop the mark.
+    gone = marks - set(with_projects) - set(Trust.objects.filter(pk__in=marks)
+                                            .values_list("pk", flat=True))
+    if gone:
+        RollupMark.objects.filter(trust_id__in=gone).delete()
     behind = []
-    for tid in trusts_with_projects():
+    for tid in sorted(set(with_projects) | (marks - gone)):
         at, dirty = built.get(tid, (None, None))
-        if at is None or dirty is not None or (newest.get(tid) and newest[tid] > at):
+        if (at is None or dirty is not None or tid in marks
+                or (newest.get(tid) and newest[tid] > at)):
             behind.append(tid)
     return behind
 

@@ -12,7 +12,7 @@ from measures import services as measure_services
 from measures.models import Measure
 from organisations import access
 from organisations.access import Permission
-from reports import tasks
+from reports import rollups, tasks
 from reports.models import BoardPack, ComparisonSetting, NationalAdoption, NationalMeasure
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,15 @@ def _enqueue(pack_id: int) -> None:
         tasks.build_board_pack.delay(pack_id)
     except Exception:  # noqa: BLE001 — broker down: the page offers to ask again
         log.warning("Could not enqueue board pack %s", pack_id)
+
+
+def rollups_catch_up(trust_id: int) -> None:
+    """A write that sent no signal (QuerySet.update, bulk_create) left the database's mark
+    on the trust (reports.db_triggers): ask for the build now, so the dashboard about to be
+    shown says "Updating…" and is rebuilt, rather than waiting for the periodic reconcile.
+    One indexed read when there is no mark."""
+    if rollups.marked(trust_id):
+        tasks.request_rollups(trust_id)
 
 
 # ---- national definitions, the centre's comparison setting, adoptions (reports.comparisons) --

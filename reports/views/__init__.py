@@ -245,6 +245,7 @@ def _dashboard_page(request, trust, unit, crumbs):
     """The trust or unit dashboard: its heading live, its body from the kept copy for
     readers who may view the same projects (reports.dashboard_cache), built by `_dashboard`
     when there is none or it is out of date. "Built … ago" is worked out now."""
+    report_services.rollups_catch_up(trust.pk)
     can_manage_units = access.has_permission(request.user, Permission.UNIT_MANAGE, trust=trust)
     scope = access.dashboard_scope(request.user, trust, Project.objects.filter(trust=trust))
     params = dashboard_cache.page_params(request.GET, selectors.MATRIX_SHOW,

@@ -67,3 +67,44 @@ def test_a_saved_point_reaches_the_kept_dashboard_through_the_worker(live_worker
     services.data_points_merge(measure=measure, by=lead, base_version=measure.data_version,
                                rows=[{"row": 1, "period": "2026-01-01", "value": 9.5}])
     assert _wait_for(lambda: ">9.5 per 1,000</td>" in client.get(url).content.decode())
+
+
+def _month_row(trust):
+    return Rollup.objects.filter(trust=trust, unit=None,
+                                 month=timezone.localdate().replace(day=1)).first()
+
+
+def test_an_approval_reaches_the_rollup_through_the_broker(live_worker):
+    """Issue 20 item 2: a status change (no measure data) asks for the roll-up on commit."""
+    from organisations.models import Membership
+    from projects import services as project_services
+    from tests.factories import MembershipFactory
+
+    project = ProjectFactory(visibility="trust", status="proposed")
+    lead = MembershipFactory(trust=project.trust, role=Membership.Role.QI_LEAD).user
+    assert _wait_for(lambda: (r := _month_row(project.trust)) is not None and r.built_at
+                     and r.by_status == {"proposed": 1})
+    project_services.project_transition(by=lead, project=project, to="approved")
+    assert _wait_for(lambda: _month_row(project.trust).by_status == {"approved": 1})
+
+
+def test_a_bulk_update_reaches_the_board_summary_through_the_worker(live_worker, client):
+    """QuerySet.update sends no signal: the database marks the trust, the dashboard asks the
+    worker for the build and says "Updating…", and the build brings the summary level."""
+    from organisations.models import Membership
+    from projects.models import Project
+    from reports.models import RollupMark
+    from tests.factories import MembershipFactory
+
+    project = ProjectFactory(visibility="trust", status="active")
+    board = MembershipFactory(trust=project.trust, role=Membership.Role.BOARD_MEMBER).user
+    assert _wait_for(lambda: (r := _month_row(project.trust)) is not None and r.built_at
+                     and r.by_status == {"active": 1} and r.dirty_since is None)
+    Project.objects.filter(pk=project.pk).update(status="completed")
+    assert RollupMark.objects.filter(trust_id=project.trust_id).exists()
+    client.force_login(board, backend="django.contrib.auth.backends.ModelBackend")
+    url = f"/trusts/{project.trust.ods_code}/"
+    first = client.get(url).content.decode()
+    assert "Updating…" in first or _month_row(project.trust).by_status == {"completed": 1}
+    assert _wait_for(lambda: _month_row(project.trust).by_status == {"completed": 1})
+    assert _wait_for(lambda: "Updating…" not in client.get(url).content.decode())
