@@ -14,7 +14,9 @@ project is not already loaded."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -24,10 +26,14 @@ from pdsa.models import Cycle
 from projects.models import ChangeIdea, ProgressScore, Project
 from reports import dashboard_cache, tasks
 
+log = logging.getLogger(__name__)
+
 
 class _RollupRequest:
     """An on-commit callback asking for one trust's roll-ups; kept in the transaction's
     own list, so a rollback drops it with the change and a second save finds it there."""
+
+    __qualname__ = "dashboard_signals._RollupRequest"  # on_commit(robust=True) logs it
 
     def __init__(self, trust_id: int):
         self.trust_id = trust_id
@@ -35,7 +41,11 @@ class _RollupRequest:
 
     def __call__(self):
         self.sent = True
-        tasks.request_rollups(self.trust_id)
+        try:
+            tasks.request_rollups(self.trust_id)
+        except DatabaseError:  # gone just after the commit: the trigger's mark stays
+            log.warning("Could not ask for the roll-ups of trust %s; reconcile will",
+                        self.trust_id)
 
 
 def _want_rollups(trust_id) -> None:
@@ -46,7 +56,9 @@ def _want_rollups(trust_id) -> None:
             isinstance(func, _RollupRequest) and func.trust_id == trust_id and not func.sent
             for _, func, _ in conn.run_on_commit):
         return
-    transaction.on_commit(_RollupRequest(trust_id))
+    # robust: the change is committed whatever happens here; a request that fails (the
+    # database gone just after the commit) leaves the trigger's mark for reconcile.
+    transaction.on_commit(_RollupRequest(trust_id), robust=True)
 
 
 def _trust_of_project(instance, project_id):

@@ -151,7 +151,10 @@ def _month(data, month: dt.date, today: dt.date, previous: dict) -> dict:
             status = _as_of(data["statuses"][pid], end)
             if status is None:
                 continue
-            history = data["scores"][pid]
+        history = data["scores"][pid]
+        if history or not current:
+            # The scores themselves, not the project's copy of the latest: a score written
+            # in bulk (bulk_create) leaves that copy behind (issue 20 item 2).
             scored_on = _as_of([(d, d) for d, _ in history], end)
             score = _as_of(history, end)
         then, was = score, _as_of(data["scores"][pid], before)
