@@ -62,11 +62,12 @@ Identical numerator and denominator columns raise ``ValueError``, as the package
 on them. Inputs the package does not guard raise ``ValueError`` naming the group instead of
 returning NaN: a negative or non-finite count, a group whose denominator is zero (also
 after SHMI rounding), a PR numerator above its denominator, fewer than 3 groups. So do
-the cases where the package stops or would report an infinite phi: no group left after
-SHMI truncation, or an infinite z kept by the over-dispersion step (SHMI with a zero
-observed count that truncation does not remove, RC with every numerator zero). The
-unadjusted ``z`` of a unit may be ``-inf`` (SHMI, zero observed); ``to_dict()`` writes
-non-finite numbers as None.
+the case where the package stops: no group left after SHMI truncation. An infinite z kept
+by the over-dispersion step (SHMI with a zero observed count that truncation does not
+remove, RC with every numerator zero) gives what the package gives: phi and tau2
+infinite, adjusted limits 0 and infinity (or NaN where the package's arithmetic gives
+NaN), and no outlier. The unadjusted ``z`` of a unit may be ``-inf`` (SHMI, zero
+observed); ``to_dict()`` writes non-finite numbers as None.
 
 ``trim_by`` must be 0 to 0.5 (above 0 for SHMI, where 0 truncates every group) and the
 multiplier above 0. ``limits_at`` takes one denominator (a :class:`Limits`) or a sequence
@@ -519,14 +520,9 @@ def funnel(
         with np.errstate(over="ignore", invalid="ignore"):
             phi = (1 / n_kept) * _ldsum(w * w)
             tau2 = _tau2(n_kept, phi, s[kept])
-        if not (math.isfinite(phi) and math.isfinite(tau2)):
-            culprits = [names[i] for i in np.flatnonzero(kept & ~np.isfinite(z))]
-            who = f" (group {', '.join(repr(g) for g in culprits)})" if culprits else ""
-            raise ValueError(
-                "over-dispersion cannot be estimated: an infinite z-score is kept"
-                + who
-                + "; a zero count on a log scale, or every numerator zero"
-            )
+        # An infinite z kept (SHMI with a zero observed count that truncation keeps, RC
+        # with every numerator zero) makes phi and tau2 infinite, as in the package: its
+        # adjusted limits are then 0 and infinity (or undefined) and nobody is an outlier.
 
     messages: list[str] = []
     if not adjusted and unadjusted:
@@ -548,8 +544,11 @@ def funnel(
     else:
         lo95, hi95, lo998, hi998 = (lim[x] for x in ("lcl95", "ucl95", "lcl998", "ucl998"))
     drawn = adjusted or unadjusted
-    out95 = drawn & ~((ratio <= hi95) & (ratio >= lo95))
-    out998 = drawn & ~((ratio <= hi998) & (ratio >= lo998))
+    # An undefined limit (NaN, every RC numerator zero) gives the package NA: no outlier.
+    known95 = ~(np.isnan(lo95) | np.isnan(hi95))
+    known998 = ~(np.isnan(lo998) | np.isnan(hi998))
+    out95 = drawn & known95 & ~((ratio <= hi95) & (ratio >= lo95))
+    out998 = drawn & known998 & ~((ratio <= hi998) & (ratio >= lo998))
 
     columns = [
         num_g.tolist(),

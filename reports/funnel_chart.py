@@ -282,9 +282,15 @@ def funnel_svg(
     width: int = 640,
     height: int = 420,
     points: int = 120,
+    highlight: Sequence[str] = (),
 ) -> str:
-    """The same funnel as a static ``<svg>`` (for print; no kaleido needed)."""
+    """The same funnel as a static ``<svg>`` (for print and pages without JavaScript; no
+    kaleido needed). ``highlight`` names the groups to ring and label (the reader's own
+    trust). The y axis never goes below 0 (ratios and proportions are not negative) and
+    shows the data and the limits near it, not the limits' far ends at tiny denominators,
+    so the points are not squeezed into a strip of empty chart."""
     _check(level, improvement)
+    highlight = set(highlight)
     sr = result.data_type == "SR"
     x_title = x_title if x_title is not None else ("Expected" if sr else "Denominator")
     if y_title is None:
@@ -303,9 +309,15 @@ def funnel_svg(
             for v in (getattr(at, f"{prefix}lcl{lvl}"), getattr(at, f"{prefix}ucl{lvl}"))
             if math.isfinite(v)
         ]
+    top_data = max(ratios + [result.centre])
+    low_data = min(ratios + [result.centre])
+    span = (top_data - low_data) or abs(top_data) or 1.0
+    # A limit far beyond the data (at the smallest denominator) would leave most of the
+    # chart blank: the axis stops one data span beyond the points; the curves are clipped.
+    ys = [y for y in ys if low_data - span <= y <= top_data + span]
     y0, y1 = min(ys), max(ys)
     pad = (y1 - y0) * 0.08 or abs(y1) * 0.1 or 1.0
-    y0, y1 = y0 - pad, y1 + pad
+    y0, y1 = max(0.0, y0 - pad), y1 + pad
 
     def sx(v: float) -> float:
         return left + (v - x0) / (x1 - x0) * pw
@@ -369,14 +381,20 @@ def funnel_svg(
         if not math.isfinite(unit.ratio):
             continue
         cx, cy = sx(unit.denominator), sy(unit.ratio)
+        own = unit.group in highlight
+        ring = ' stroke="#212B32" stroke-width="2.5"' if own else \
+            ' stroke="#FFFFFF" stroke-width="0.5"'
+        what = f"{unit.group}{' (your trust)' if own else ''}: {_fmt(unit.ratio, 4)}"
         out.append(
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{colour}" stroke="#FFFFFF" '
-            f'stroke-width="0.5"><title>{_esc(unit.group)}: {_fmt(unit.ratio, 4)}</title></circle>'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{6 if own else 4}" fill="{colour}"{ring}>'
+            f"<title>{_esc(what)}</title></circle>"
         )
-        if unit.group in flagged:
+        if own or unit.group in flagged:
+            label = f"{unit.group} (your trust)" if own else unit.group
+            weight = ' font-weight="bold"' if own else ""
             out.append(
-                f'<text x="{cx:.1f}" y="{cy - 7:.1f}" text-anchor="middle">'
-                f"{_esc(unit.group)}</text>"
+                f'<text x="{cx:.1f}" y="{cy - 9:.1f}" text-anchor="middle"{weight}>'
+                f"{_esc(label)}</text>"
             )
     out.append("</g>")
     out.append("</svg>")

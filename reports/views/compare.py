@@ -230,7 +230,8 @@ def compare_measure(request, kind: str, object_id: int):
         funnel_ctx = {
             "available": True,
             "svg": mark_safe(funnel_svg(result, title=title, y_title=y_title,
-                                        improvement=improvement)),
+                                        improvement=improvement,
+                                        highlight=[label(t) for t in own])),
             "figure": comparisons.plotly_json(funnel_figure(
                 result, title=title, y_title=y_title, improvement=improvement)),
             "reading": describe(result),

@@ -172,3 +172,28 @@ def test_chart_imports_without_django():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+# ---- issue 20 item 6: the no-JavaScript funnel ----------------------------------------------
+
+
+def test_static_funnel_never_shows_a_negative_axis_and_rings_the_readers_trust():
+    import re as _re
+
+    from reports.funnel import funnel as _funnel
+    from reports.funnel_chart import funnel_svg as _svg
+
+    # Small proportions near 0 with a tiny group: lower limits far below 0 before.
+    res = _funnel([1, 2, 30, 45, 60, 3], [8, 40, 900, 1200, 1500, 60],
+                  ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"], data_type="PR")
+    svg = _svg(res, highlight=["Gamma"])
+    ticks = [float(t.replace(",", "")) for t in _re.findall(
+        r'text-anchor="end">(-?[\d.,]+)</text>', svg)]
+    assert ticks and min(ticks) >= 0
+    # the axis reaches no further than one data span beyond the points
+    ratios = [u.ratio for u in res.units]
+    assert max(ticks) <= max(ratios) + 2 * (max(ratios) - min(ratios))
+    assert "Gamma (your trust)" in svg  # labelled on the chart, not only in a tooltip
+    assert svg.count('stroke="#212B32" stroke-width="2.5"') == 1
+    for u in res.units:
+        assert f"<title>{u.group}" in svg  # every dot names its trust

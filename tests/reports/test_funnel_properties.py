@@ -153,7 +153,6 @@ def test_groups_none_names_rows_in_order():
         ([1, 2, 3, 8], [10, 10, -10, 10], {"data_type": "RC"}, "C"),
         ([1, 2, 3, 8], [10, 10, 10, math.nan], {}, "D"),
         ([1, 2, 3, 8], [10, 10, 10, 0.004], {"data_type": "SR"}, "D"),  # rounds to 0.00
-        ([1, 2, 0, 8, 5], [10, 10, 10, 10, 12], {"data_type": "SR"}, "C"),  # log(0) kept
     ],
 )
 def test_value_errors_name_the_group(num, den, kwargs, group):

@@ -86,7 +86,24 @@ def test_matches_funnelplotr(case):
             assert close(getattr(row, key), num(want)), (n, key)
 
 
-@pytest.mark.parametrize("case", params("errors"))
+def _infinite_phi(case) -> bool:
+    """R returned these (no stop): phi and tau2 Inf. The generator filed them as errors;
+    the package answers them, so the port does too (issue 20 item 7)."""
+    return case.get("r_phi") == "Infinity"
+
+
+@pytest.mark.parametrize("case", [p for p in params("errors") if _infinite_phi(p.values[0])])
+def test_an_infinite_z_kept_gives_the_packages_infinite_phi(case):
+    res = call(case["input"])
+    assert math.isinf(res.phi) and math.isinf(res.tau2)
+    assert res.adjusted  # phi > 1: no fallback to the unadjusted limits
+    for u in res.units:
+        assert u.od_lcl95 == 0.0 and u.od_lcl998 == 0.0
+        assert math.isinf(u.od_ucl95) or math.isnan(u.od_ucl95)
+    assert not any(u.outlier95 or u.outlier998 for u in res.units)
+
+
+@pytest.mark.parametrize("case", [p for p in params("errors") if not _infinite_phi(p.values[0])])
 def test_cases_funnelplotr_cannot_answer_raise(case):
     with pytest.raises(ValueError) as info:
         call(case["input"])
