@@ -508,7 +508,8 @@ def template_xlsx(measure) -> bytes:
     notes.append(["period", f"The start of the period as YYYY-MM-DD: {frequency_rule(measure)}"])
     if measure.uses_ratio:
         notes.append(["numerator", "The count (for example, patients who had the antibiotic)"])
-        notes.append(["denominator", "The total it is out of (must be more than 0)"])
+        notes.append(["denominator", f"{measure.denominator_words.capitalize()} (must be "
+                                     "more than 0)"])
     elif measure.chart == "g":
         notes.append(["value", "How many cases (for example admissions or operations) there "
                                "were since the previous event"])

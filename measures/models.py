@@ -101,6 +101,16 @@ class Measure(models.Model):
         return 1.0
 
     @property
+    def denominator_words(self) -> str:
+        """What the denominator is, in the words the grid, the upload template and its notes
+        use: a P chart's total (the count is part of it), a U chart's exposure (the count
+        is of events over it, and can be larger)."""
+        if self.chart == self.Chart.U:
+            return ("the exposure it is counted over, for example bed days or patient "
+                    "days")
+        return "the total it is out of"
+
+    @property
     def by_event(self):
         """G and T charts record each rare event by its date, not a value per period."""
         return self.chart in (self.Chart.G, self.Chart.T)

@@ -121,6 +121,10 @@ def _apply(cycle: Cycle, fields: dict[str, Any]) -> list[Measure] | None:
     return measures
 
 
+PAST_DATES = {"done_date": "date done", "studied_date": "date studied",
+              "act_date": "date decided"}
+
+
 def _validate(cycle: Cycle, measures: list[Measure] | None, *, touched: Iterable[str]) -> None:
     errors: dict[str, list[str]] = {}
     touched = set(touched)
@@ -138,6 +142,11 @@ def _validate(cycle: Cycle, measures: list[Measure] | None, *, touched: Iterable
         missing = next((s for s in earlier if not done[s]), None)
         if missing:
             errors.setdefault(STAGE_ERROR_FIELD[stage], []).append(MISSING_FIRST[missing])
+    today = timezone.localdate()
+    for name, words in PAST_DATES.items():  # what was done cannot be dated in the future
+        value = getattr(cycle, name)
+        if name in touched and value is not None and value > today:
+            errors.setdefault(name, []).append(f"The {words} must be today or earlier.")
     if measures:
         project_id = cycle.change_idea.project_id
         if any(m.project_id != project_id for m in measures):
