@@ -429,10 +429,13 @@ def unit_remove(request, ods_code, unit_id):
         else:
             messages.success(request, f"Removed {unit.name}.")
             return redirect("trust_admin:units", trust.ods_code)
+    # Say up front what stops the removal, rather than offer a button that can only fail.
+    blockers = {"children": unit.children.count(), "projects": unit.projects.count()}
     return render(
         request,
         "organisations/unit_remove.html",
-        {"trust": trust, "unit": unit, "form": form,
+        {"trust": trust, "unit": unit, "form": form, "blockers": blockers,
+         "blocked": any(blockers.values()),
          "crumbs": _trust_crumbs(trust, _units_crumb(trust), (f"Remove {unit.name}", None))},
     )
 

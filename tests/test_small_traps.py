@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pdsa import services as pdsa_services
 from pdsa.models import Cycle
-from tests.factories import ChangeIdeaFactory, MeasureFactory, ProjectFactory
+from tests.factories import ChangeIdeaFactory, MeasureFactory, ProjectFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,22 @@ def test_a_pdsa_stage_cannot_be_dated_in_the_future(quentin, trust_a):
                                        prediction="Fewer falls",
                                        done_date=timezone.localdate())
     assert cycle.done_date == timezone.localdate()
+
+
+def test_unit_remove_says_why_it_cannot_instead_of_offering_the_button(client, tara, trust_a,
+                                                                        ward_a):
+    from organisations.models import Unit
+
+    ProjectFactory(trust=trust_a, unit=ward_a)
+    url = reverse("trust_admin:unit_remove", args=[trust_a.ods_code, ward_a.pk])
+    html = _in(client, tara).get(url).content.decode()
+    text = _text(html)
+    assert "cannot be removed yet" in text and "1 project recorded against it" in text
+    assert "Yes, remove" not in text
+    assert f"unit={ward_a.pk}" in html  # where to go to move it
+    client.post(url)
+    assert Unit.objects.filter(pk=ward_a.pk).exists()
+    empty = UnitFactory(trust=trust_a, name="Empty ward", kind="ward")
+    page = _text(client.get(reverse("trust_admin:unit_remove",
+                                    args=[trust_a.ods_code, empty.pk])).content.decode())
+    assert "Yes, remove this unit" in page
