@@ -441,7 +441,10 @@ def team_report(request, pk, eid):
         messages.error(request, "The collaborative has not started yet: there is no month to "
                                 "report on.")
         return redirect(_team_url(c, e))
-    initial_month = request.GET.get("month") or months[0][0]
+    # The last month that has ended: this month is still going, so its report would be
+    # written before its data is in. This month only when it is the first there is.
+    ended = [value for value, _ in months if value < today.strftime("%Y-%m")]
+    initial_month = request.GET.get("month") or (ended or [months[0][0]])[0]
     existing = None
     try:
         when = dt.datetime.strptime(initial_month, "%Y-%m").date()
