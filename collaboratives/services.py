@@ -172,7 +172,8 @@ def action_periods(sessions) -> list[dict]:
 
 
 @transaction.atomic
-def trust_invite(*, collaborative: Collaborative, trust: Trust, by) -> Participation:
+def trust_invite(*, collaborative: Collaborative, trust: Trust, by,
+                 base_url: str = "") -> Participation:
     _require(by, P.COLLABORATIVE_MANAGE, collaborative=collaborative)
     part = Participation.objects.select_for_update().filter(
         collaborative=collaborative, trust=trust).first()
@@ -186,7 +187,33 @@ def trust_invite(*, collaborative: Collaborative, trust: Trust, by) -> Participa
         part.responded_by = None
         part.responded_at = None
     save_validated(part, by=by)
+    collaborative_id, trust_id = collaborative.pk, trust.pk
+    transaction.on_commit(lambda: _tell_invited_trust(collaborative_id, trust_id, base_url))
     return part
+
+
+def _tell_invited_trust(collaborative_id: int, trust_id: int, base_url: str) -> None:
+    """Email the invited trust's QI leads and administrators (access decides who answers
+    for it): the invitation otherwise waits unseen. A mail server that is down does not
+    undo the invitation; the banner on their home page still says it."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    c = Collaborative.objects.select_related("host_trust").get(pk=collaborative_id)
+    trust = Trust.objects.get(pk=trust_id)
+    link = base_url.rstrip("/") + reverse("collaboratives:detail", args=[c.pk])
+    for person in access.people_answering_for(trust):
+        if not person.email:
+            continue
+        context = {"person": person, "trust": trust, "collaborative": c, "link": link}
+        try:
+            send_mail(render_to_string("collaboratives/invite_subject.txt", context).strip(),
+                      render_to_string("collaboratives/invite_email.txt", context),
+                      settings.DEFAULT_FROM_EMAIL, [person.email])
+        except Exception:  # noqa: BLE001 — the invitation stands; the banner shows it
+            log.warning("Could not email user %s about collaborative %s", person.pk, c.pk)
 
 
 def _respond(part: Participation, status: str, by) -> Participation:

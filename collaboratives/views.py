@@ -258,11 +258,15 @@ def trust_invite(request, pk):
     busy = c.participations.filter(status__in=[Participation.Status.INVITED,
                                                Participation.Status.ACCEPTED])
     trusts = Trust.objects.exclude(pk__in=busy.values("trust_id")).order_by("name")
+    if not trusts.exists():  # an empty list to choose from would say nothing
+        return render(request, "collaboratives/invite_none.html", {
+            "collaborative": c, "crumbs": _crumbs(c, ("Invite a trust", None))})
     form = InviteForm(*form_args(request), trusts=trusts)
     if request.method == "POST" and form.is_valid():
         try:
             part = services.trust_invite(collaborative=c, trust=form.cleaned_data["trust"],
-                                         by=request.user)
+                                         by=request.user,
+                                         base_url=request.build_absolute_uri("/"))
         except ValidationError as exc:
             add_errors(form, exc)
         else:

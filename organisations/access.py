@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from organisations.models import Membership, Trust, Unit
+from organisations.models import Membership, Trust, Unit, User
 
 Role = Membership.Role
 
@@ -438,6 +438,28 @@ def collaborative_host_trust_ids(user) -> set[int] | None:
     if user.is_superuser:
         return None
     return {tid for tid, rs in _role_map(user).items() if rs & TRUST_LEAD_ROLES}
+
+
+def people_answering_for(trust) -> QuerySet[User]:
+    """The active people who answer for `trust` in collaboratives (its QI leads and trust
+    administrators): who is told of an invitation."""
+    return (User.objects.filter(is_active=True, memberships__trust_id=_trust_pk(trust),
+                                memberships__role__in=TRUST_LEAD_ROLES)
+            .distinct().order_by("pk"))
+
+
+def invitations_waiting_for(user) -> list[dict]:
+    """Collaboratives that invited a trust the user answers for, not yet answered:
+    [{"trust": name, "collaborative": name, "collaborative_id": id}], oldest trust first.
+    Read through the trust's `participations` by name (collaboratives sit above)."""
+    ids = trust_ids_answered_by(user)
+    if not ids:
+        return []
+    rows = (Trust.objects.filter(pk__in=ids, participations__status=INVITED)
+            .order_by("name", "participations__collaborative__name")
+            .values_list("name", "participations__collaborative__name",
+                         "participations__collaborative_id"))
+    return [{"trust": t, "collaborative": c, "collaborative_id": cid} for t, c, cid in rows]
 
 
 def trust_ids_answered_by(user) -> set[int]:

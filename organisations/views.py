@@ -15,6 +15,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -34,6 +35,12 @@ def home(request):
         return redirect("admin:index")  # the platform operator's place
     if access.has_permission(user, Permission.NATIONAL_VIEW):
         return redirect("reports:national")
+    # A collaborative's invitation waits for this person's answer: say so on arrival.
+    for invite in access.invitations_waiting_for(user):
+        messages.info(request, format_html(
+            '{} has been invited to join {}. <a href="{}">See the invitation and answer it'
+            "</a>.", invite["trust"], invite["collaborative"],
+            reverse("collaboratives:detail", args=[invite["collaborative_id"]])))
     # People who run projects start at their projects; those who only read dashboards at
     # their trust's dashboard. Which is which is access's question, not a list of roles.
     if access.trust_ids_with(user, Permission.PROJECT_CREATE):
