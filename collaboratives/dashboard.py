@@ -265,26 +265,32 @@ def build(collaborative: Collaborative, *, today: dt.date | None = None) -> dict
                          "reported": sum(counts.values()),
                          "median": _median([Decimal(k) for k, v in counts.items()
                                             for _ in range(v)])})
-    months_with_data = defaultdict(set)  # month -> enrolment ids with data for every measure
-    adoption_count = Counter(a.enrolment_id for a in adoptions)
-    data_months = defaultdict(Counter)
+    # Completeness of a month counts only what existed and was due that month: the shared
+    # measures published by its end and the teams that had joined by then. A team sent its
+    # data for a month when it has a point that month for every measure then due (issue 20
+    # item 4: a measure added in December does not undo November).
+    def month_end(d: dt.datetime) -> dt.date:
+        return timezone.localdate(d).replace(day=1)
+
+    measure_from = {sm.pk: month_end(sm.created_at) for sm in shared}
+    team_from = {e.pk: month_end(e.decided_at or e.requested_at) for e in enrolments}
+    sent = defaultdict(set)  # (enrolment id, month) -> shared measure ids with data
     for a in adoptions:
-        seen = {p.period.replace(day=1) for p in points_by_measure.get(a.measure_id, [])}
-        for m in seen:
-            data_months[a.enrolment_id][m] += 1
-    for eid, per_month in data_months.items():
-        for m, n in per_month.items():
-            if shared and n >= len(shared) and adoption_count[eid] >= len(shared):
-                months_with_data[m].add(eid)
+        for p in points_by_measure.get(a.measure_id, []):
+            sent[(a.enrolment_id, p.period.replace(day=1))].add(a.shared_measure_id)
     completeness = []
     for m in months:
-        n_teams = len(enrolments)
-        with_data = len(months_with_data.get(m, ()))
-        with_report = sum(1 for e in enrolments if (e.pk, m) in report_by)
+        due = {sm_id for sm_id, first in measure_from.items() if first <= m}
+        teams_then = [e for e in enrolments if team_from[e.pk] <= m]
+        n_teams = len(teams_then)
+        with_data = (sum(1 for e in teams_then if due <= sent.get((e.pk, m), set()))
+                     if due else None)
+        with_report = sum(1 for e in teams_then if (e.pk, m) in report_by)
         completeness.append({
             "month": m.isoformat(), "due": collaborative.due_date(m).isoformat(),
-            "teams": n_teams, "data": with_data, "reports": with_report,
-            "data_pct": round(100 * with_data / n_teams) if n_teams else None,
+            "teams": n_teams, "measures_due": len(due), "data": with_data,
+            "reports": with_report,
+            "data_pct": round(100 * with_data / n_teams) if n_teams and due else None,
             "reports_pct": round(100 * with_report / n_teams) if n_teams else None,
         })
     report_rows = [[t["name"], t["ods"], r["month"].isoformat(), str(r["score"]),

@@ -13,7 +13,7 @@ import datetime as dt
 import random
 
 from collaboratives import services
-from collaboratives.models import Collaborative
+from collaboratives.models import Collaborative, Enrolment, SharedMeasure
 from measures import services as measure_services
 from measures.demo import END
 from pdsa.models import Cycle
@@ -171,6 +171,12 @@ def seed(context) -> dict:
                                             faculty_comment="Good progress: keep the audit "
                                                             "going.")
         teams[ods] = enrolment
+    # The demo is seeded today but tells a story that began at START: the shared measure
+    # was published and the teams joined then, so every month's completeness counts them.
+    began = dt.datetime.combine(START, dt.time(9), tzinfo=dt.UTC)
+    SharedMeasure.objects.filter(pk=sm.pk).update(created_at=began)
+    Enrolment.objects.filter(pk__in=[e.pk for e in teams.values()]).update(
+        requested_at=began, decided_at=began)
 
     # Shared learning: one from a PDSA cycle's Study/Act, two free-standing, comments.
     znt = teams.get("ZNT")

@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from collaboratives import services
-from collaboratives.models import Collaborative, Enrolment, Participation
+from collaboratives.models import Collaborative, Enrolment, Participation, SharedMeasure
 from measures.models import DataPoint, Measure
 from organisations.models import Membership
 from pdsa.models import Cycle
@@ -120,6 +120,9 @@ def world(trust_a, trust_b, trust_i, fiona, quentin, alice, charlie, ivan, dora,
             frequency=Measure.Frequency.MONTHLY, kind=Measure.Kind.PROCESS)
         adopt_a = services.shared_measure_adopt(shared_measure=sm, enrolment=team_a, by=alice)
         adopt_b = services.shared_measure_adopt(shared_measure=sm, enrolment=team_b, by=charlie)
+    # Published when the collaborative was set up (its completeness counts it from then).
+    SharedMeasure.objects.filter(pk=sm.pk).update(
+        created_at=dt.datetime(2025, 9, 15, tzinfo=dt.UTC))
     monthly_points(adopt_a.measure, num=8)
     monthly_points(adopt_b.measure, num=12)
     # What trust B never shared.

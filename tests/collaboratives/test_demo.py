@@ -55,6 +55,18 @@ def test_the_demo_collaborative_has_teams_from_all_three_trusts(client, seeded):
     assert "Home visits: a falls review card" in feed
 
 
+def test_the_demo_completeness_is_not_zero_for_every_month(seeded):
+    """Issue 20 item 4: the demo's measure and teams date from the collaborative's start, so
+    each month with data counts them (it read 0% for every month)."""
+    from collaboratives import dashboard
+
+    rows = dashboard.build(seeded)["completeness"]
+    with_data = [r for r in rows if r["data"]]
+    assert len(with_data) >= 6, rows
+    assert all(r["teams"] == 3 and r["measures_due"] == 1 for r in rows)
+    assert max(r["data_pct"] for r in with_data) == 100
+
+
 def test_loading_the_demo_again_changes_nothing(seeded, django_capture_on_commit_callbacks):
     before = (Collaborative.objects.count(), TeamReport.objects.count(),
               LearningPost.objects.count())
