@@ -174,14 +174,20 @@ def upload_columns() -> list[str]:
     return [*FIXED_COLUMNS, *(level_column(lv) for lv in levels())]
 
 
+COMMENT = "#"
+
+
 def template_csv() -> bytes:
-    """An example file: the columns and two rows."""
+    """The columns, and one example line that the upload ignores (it starts with #): real
+    looking rows would overwrite a trust's returns if the file were sent back unchanged."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(upload_columns())
-    n = len(levels())
-    writer.writerow(["2025 Q1", 5200, 4, *([0] * n)])
-    writer.writerow(["2025 Q2", 5230, 6, *([0] * n)])
+    columns = upload_columns()
+    writer.writerow(columns)
+    example = ", ".join(f"{c} {v}" for c, v in zip(
+        columns, ["2025 Q1", 5200, 4, *([0] * len(levels()))], strict=True))
+    writer.writerow([f"{COMMENT} Example, ignored when uploaded: one row per quarter, "
+                     f"such as {example}. Delete this line."])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -246,9 +252,14 @@ def parse_upload(upload) -> Upload:
     except ValueError as exc:
         result.errors.append(RowError(None, None, str(exc)))
         return result
-    table = [r for r in table if any(str(c or "").strip() for c in r)]
+    table = [r for r in table if any(str(c or "").strip() for c in r)
+             and not str(r[0] or "").strip().startswith(COMMENT)]  # the template's example
     if not table:
         result.errors.append(RowError(None, None, "The file is empty"))
+        return result
+    if len(table) == 1:
+        result.errors.append(RowError(None, None, "The file has no quarters in it: add one "
+                                                  "row per quarter under the headings"))
         return result
     header = [str(c or "").strip().lower().replace(" ", "_") for c in table[0]]
     wanted = upload_columns()

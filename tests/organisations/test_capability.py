@@ -210,3 +210,19 @@ def test_upload_page_lists_row_errors(client, quentin, trust_a):
     assert response.status_code == 200
     assert "Row 2, column ‘leadership_completions’" in response.content.decode()
     assert not CapabilityReturn.objects.exists()
+
+
+def test_the_template_sent_back_unchanged_saves_nothing(quentin, trust_a):
+    """Issue 20 item 6: the template's example is a comment line the upload ignores; real
+    looking rows would have overwritten a trust's returns with zeros."""
+    from organisations.models import CapabilityReturn
+
+    text = capability.template_csv().decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].split(",")[:3] == ["quarter", "headcount", "improvement_projects"] or \
+        lines[0].startswith("quarter")
+    assert all(line.startswith('"#') or line.startswith("#") for line in lines[1:])
+    parsed, saved = capability.upload_save(
+        quentin, trust_a, SimpleUploadedFile("template.csv", text.encode("utf-8-sig")))
+    assert saved == 0 and not CapabilityReturn.objects.filter(trust=trust_a).exists()
+    assert any("no quarters" in e.message for e in parsed.errors)
