@@ -14,6 +14,7 @@ from organisations.demo import DEMO_PASSWORD, PEOPLE
 from pdsa import demo as pdsa_demo
 from projects import demo as projects_demo
 from reports import demo as reports_demo
+from reports import demo_history
 
 # Each app's demo.seed(context) -> dict, bottom layer first: each builds on the one before.
 DEMO_MODULES = [projects_demo, measures_demo, pdsa_demo, collaboratives_demo, reports_demo]
@@ -27,8 +28,10 @@ class Command(BaseCommand):
             context: dict = dict(organisations_demo.seed() or {})
             for module in DEMO_MODULES:
                 context.update(module.seed(context) or {})
-        # The dashboards' board summary and 12-month trends, filled from the demo's history.
-        call_command("build_rollups", "--months", "12", verbosity=0)
+            # Every row was made today: date each to when the demo's story says (two years).
+            demo_history.backdate()
+        # The dashboards' board summary and trends, filled from the demo's two years.
+        call_command("build_rollups", "--months", "24", verbosity=0)
         # The national activity table reads the roll-ups: build it again now they exist.
         call_command("build_national_activity", verbosity=0)
 
