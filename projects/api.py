@@ -161,6 +161,9 @@ def _service(call, **kwargs):
 LIST_PARAMETERS = [
     OpenApiParameter("trust", OpenApiTypes.STR, description="Trust ODS code, e.g. RWK."),
     OpenApiParameter("unit", OpenApiTypes.INT, description="Unit id; includes its subtree."),
+    OpenApiParameter("unit_name", OpenApiTypes.STR,
+                     description="Part of a unit's name, resolved to one unit (400 if none or "
+                                 "several match; add `trust` to narrow); includes its subtree."),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Project.Status.values),
     OpenApiParameter("theme", OpenApiTypes.STR, description="Strategic theme (exact)."),
     OpenApiParameter("score", OpenApiTypes.STR, description="Latest progress score, e.g. 2.5."),

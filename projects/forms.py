@@ -220,9 +220,14 @@ class ProjectFilterForm(NHSFormMixin, forms.Form):
     trust = forms.ModelChoiceField(
         queryset=None, required=False, to_field_name="ods_code", empty_label="Any trust"
     )
-    unit = UnitChoiceField(
-        queryset=None, required=False, empty_label="Any unit",
-        help_text="Includes the wards and teams under it.",
+    # The unit is typed, not picked from a list: a list of every unit the analyst may see
+    # is 9,000 <option>s at national scale (issue 21). `unit` (an id) still works in links
+    # and the API; `unit_name` is resolved on the server, with or without JavaScript.
+    unit = UnitChoiceField(queryset=None, required=False, widget=forms.HiddenInput)
+    unit_name = forms.CharField(
+        required=False, max_length=200, label="Unit",
+        help_text="Type part of the ward, team or division's name, for example Ward 7. "
+                  "Includes the wards and teams under it.",
     )
     status = forms.ChoiceField(
         choices=[("", "Any status")] + Project.Status.choices, required=False
@@ -244,7 +249,47 @@ class ProjectFilterForm(NHSFormMixin, forms.Form):
         themes = selectors.themes_visible_to(user)
         self.fields["theme"].choices = [("", "Any theme")] + [(t, t) for t in themes]
         self.fields["sort"].widget = forms.HiddenInput()
+        self._units = units
+        if self.is_bound and self.data.get("unit") and not self.data.get("unit_name"):
+            # A link to one unit (?unit=<id>): show its name in the box.
+            found = units.filter(pk=str(self.data["unit"])).values_list("name", flat=True) \
+                if str(self.data["unit"]).isdigit() else []
+            if found:
+                self.data = self.data.copy()
+                self.data["unit_name"] = found[0]
         self._styled()
+
+    UNIT_MATCHES_SHOWN = 8
+
+    def clean(self):
+        data = super().clean()
+        typed = (data.get("unit_name") or "").strip()
+        unit = data.get("unit")
+        if not typed:
+            data["unit"] = None if "unit_name" in self.data else unit
+            return data
+        if unit is not None and unit.name.lower() == typed.lower():
+            return data  # the unit shown in the box, by its id: names repeat across trusts
+        units = self._units.select_related("trust")
+        if data.get("trust") is not None:
+            units = units.filter(trust=data["trust"])
+        exact = list(units.filter(name__iexact=typed)[:2])
+        found = exact if len(exact) == 1 else list(
+            units.filter(name__icontains=typed)[: self.UNIT_MATCHES_SHOWN + 1])
+        if len(found) == 1:
+            data["unit"] = found[0]
+        elif not found:
+            data["unit"] = None
+            self.add_error("unit_name", f"No unit you can see has “{typed}” in its name. "
+                                        "Check the spelling, or leave it empty for any unit")
+        else:
+            data["unit"] = None
+            names = ", ".join(f"{u.name} ({u.trust.ods_code})"
+                              for u in found[: self.UNIT_MATCHES_SHOWN])
+            more = " and more" if len(found) > self.UNIT_MATCHES_SHOWN else ""
+            self.add_error("unit_name", f"More than one unit matches “{typed}”: {names}{more}. "
+                                        "Type more of the name, or choose the trust too")
+        return data
 
     def filters(self) -> dict:
         """Keyword arguments for `selectors.project_list` from the valid fields."""

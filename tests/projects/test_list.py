@@ -174,3 +174,46 @@ def test_a_qi_leads_list_starts_with_proposals_awaiting_approval(client, quentin
     page = sign_in(client, alice).get(reverse("projects:list") + "?mine=1")
     assert page.context["awaiting"] == []  # a clinician approves nothing
     assert "Waiting for your approval" not in page.content.decode()
+
+
+# ---- issue 21: the unit filter is a text box resolved on the server, not every unit -------
+
+
+def test_the_unit_box_is_resolved_on_the_server_and_lists_no_units(client, quentin, nadia,
+                                                                   trust_a, trust_b, ward_a,
+                                                                   django_assert_max_num_queries):
+    ProjectFactory(trust=trust_a, title="On the ward", unit=ward_a)
+    ProjectFactory(trust=trust_a, title="Elsewhere")
+    for i in range(40):
+        UnitFactory(trust=trust_b, name=f"Bay {i}", kind="ward")
+    sign_in(client, nadia)  # sees every trust's units
+    url = reverse("projects:list")
+    page = client.get(url).content.decode()
+    assert "Bay 39" not in page and "<option" not in page.split('id="id_unit_name"')[0][-400:]
+    assert 'name="unit_name"' in page
+    assert titles(client.get(url, {"unit_name": ward_a.name})) == ["On the ward"]
+    assert titles(client.get(url, {"unit_name": ward_a.name.upper()[:4]})) in (
+        ["On the ward"], sorted(titles(client.get(url))))  # a part of the name
+    missing = client.get(url, {"unit_name": "No such ward"})
+    assert "No unit you can see has “No such ward” in its name" in missing.content.decode()
+    many = client.get(url, {"unit_name": "Bay"}).content.decode()
+    assert "More than one unit matches “Bay”" in many and "and more" in many
+    # a link to one unit by its id shows its name in the box, and keeps working
+    linked = client.get(url, {"unit": ward_a.pk})
+    assert titles(linked) == ["On the ward"]
+    assert f'value="{ward_a.name}"' in linked.content.decode()
+    # the same queries whether 40 or 4,000 units exist
+    with django_assert_max_num_queries(14):
+        client.get(url, {"unit_name": "Bay 3"})
+
+
+def test_a_name_shared_by_two_trusts_narrows_by_trust(client, nadia, trust_a, trust_b):
+    a = UnitFactory(trust=trust_a, name="Ward 12", kind="ward")
+    UnitFactory(trust=trust_b, name="Ward 12", kind="ward")
+    ProjectFactory(trust=trust_a, title="Northgate ward 12", unit=a)
+    sign_in(client, nadia)
+    url = reverse("projects:list")
+    both = client.get(url, {"unit_name": "Ward 12"}).content.decode()
+    assert "More than one unit matches" in both
+    assert titles(client.get(url, {"unit_name": "Ward 12", "trust": trust_a.ods_code})) == [
+        "Northgate ward 12"]
