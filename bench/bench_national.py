@@ -14,7 +14,9 @@ figure is taken as a ratio against a baseline measured in the same run:
     the 500-project trust against the 5-project one;
 (c) a data point saved through the services → its snapshot rebuilt by a live worker on the
     interactive queue → the trust's dashboard showing the new value, in seconds;
-(d) the peak memory (VmHWM) of the worker processes during the rebuild.
+(d) the peak memory (VmHWM) of the worker processes during the rebuild;
+(e) the national project list as the national analyst (first page, a search, a unit typed
+    in the filter) against the bare portal page.
 
     make bench-national                       # the whole country (several minutes)
     python bench/bench_national.py --scale 0.05 --no-append   # a quick check
@@ -409,6 +411,15 @@ def page_medians(ids: dict, repeat: int) -> dict:
             url = f"/trusts/{trust.ods_code}/"
             out["built"][trust.n] = median(url, lambda t=trust: dashboard_cache.touch([t.pk]))
             out["kept"][trust.n] = median(url)
+        # (e) the national project list as the national analyst, who may filter by any of
+        # the country's units (issue 21: the filter no longer lists them all).
+        analyst, _ = User.objects.get_or_create(
+            email="analyst@bench.example", defaults={"full_name": "Bench analyst",
+                                                     "is_national_analyst": True})
+        client.force_login(analyst, backend="django.contrib.auth.backends.ModelBackend")
+        out["list"] = median("/projects/")
+        out["list_search"] = median("/projects/?search=falls")
+        out["list_unit"] = median("/projects/?unit_name=Ward+3-4")  # one in each trust
         out["bare"] = median("/bench-bare/")
         out["page"] = median("/bench-page/")
     print(f"  bare view {out['bare'] * 1000:.1f} ms, bare portal page {out['page'] * 1000:.1f} "
@@ -484,6 +495,11 @@ def _page_lines(pages: dict, latency: tuple[float, float]) -> list[str]:
         f"{kept[5] * 1000:.1f} ms | {kept[500] / kept[5]:.1f}× | ≤ 2× |",
         f"| (b) trust dashboard, 500 projects, built | {built[500] * 1000:.1f} ms | 5 projects "
         f"{built[5] * 1000:.1f} ms | {built[500] / built[5]:.1f}× | ≤ 2× |",
+        *[f"| (e) national project list{what}, as the national analyst | "
+          f"{pages[key] * 1000:.1f} ms | bare portal page {pages['page'] * 1000:.1f} ms | "
+          f"{pages[key] / pages['page']:.1f}× | ≤ 3× |"
+          for key, what in (("list", ", first page"), ("list_search", " ?search=falls"),
+                            ("list_unit", " ?unit_name=Ward 3-4 (a ward of every trust)"))],
         f"| (c) data point saved → snapshot rebuilt | {latency[0]:.2f} s | | | |",
         f"| (c) data point saved → dashboard shows it | {latency[1]:.2f} s | | | < 2 s |",
     ]
