@@ -4,7 +4,6 @@ special cause."""
 
 import datetime as dt
 import io
-import time
 
 import pytest
 from django.urls import reverse
@@ -15,6 +14,7 @@ from measures import snapshots
 from measures.models import MeasureSnapshot
 from reports.models import BoardPack
 from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory
+from tests.integration.polling import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -25,12 +25,7 @@ STEADY = BASE + [10, 11, 10, 9, 11, 10, 9, 10]
 
 
 def _wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
+    return wait_for(predicate, timeout)
 
 
 def _measure(project, name, values):

@@ -3,7 +3,6 @@ committed, the snapshots, roll-ups and comparisons are built by the worker (thro
 and the same checks as tests/test_consistency.py then hold."""
 
 import random
-import time
 
 import pytest
 
@@ -12,18 +11,14 @@ from organisations.models import Membership
 from reports import tasks
 from reports.models import ComparisonSnapshot, Rollup, RollupMark
 from tests.factories import MembershipFactory, TrustFactory, UserFactory
+from tests.integration.polling import wait_for
 from tests.test_consistency import _random_writes, _world, check_consistency
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _wait_for(predicate, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
+    return wait_for(predicate, timeout)
 
 
 def test_every_figure_reads_the_same_through_the_worker(live_worker, client):

@@ -1,7 +1,6 @@
 """A saved data point reaches the dashboards' roll-up through Redis and a live worker:
 the measure's refresh asks for its trust's roll-ups, the debounced build follows."""
 
-import time
 from datetime import date
 
 import pytest
@@ -11,17 +10,13 @@ from django.utils import timezone
 from measures import services
 from reports.models import Rollup
 from tests.factories import DataPointFactory, MeasureFactory, ProjectFactory
+from tests.integration.polling import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _wait_for(predicate, timeout=40.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
+    return wait_for(predicate, timeout)
 
 
 def test_a_saved_point_reaches_the_rollup_through_the_broker(live_worker):
