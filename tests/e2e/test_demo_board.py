@@ -19,6 +19,8 @@ def test_the_demo_board_reads_trends_changes_and_a_special_cause(page, live_serv
     from organisations.models import User
 
     call_command("seed_demo", stdout=io.StringIO())
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
     board = User.objects.get(email="board@example.nhs.uk")
     _sign_in(page.context, live_server, board)
     page.goto(f"{live_server.url}/trusts/ZNT/")
@@ -51,4 +53,4 @@ def test_the_demo_board_reads_trends_changes_and_a_special_cause(page, live_serv
     text = page.inner_text("body")
     assert "No measure shows a special cause or a target at risk." not in text
     assert "Special cause variation" in text
-    assert console_errors == []
+    assert console_errors == [], missing
