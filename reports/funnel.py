@@ -59,10 +59,15 @@ own group, named "1", "2", ... in row order (FunnelPlotR has no default; this is
 gives for an integer group column 1..n).
 
 Identical numerator and denominator columns raise ``ValueError``, as the package stops
-on them. Inputs the package does not guard raise ``ValueError`` naming the group instead of
-returning NaN: a negative or non-finite count, a group whose denominator is zero (also
-after SHMI rounding), a PR numerator above its denominator, fewer than 3 groups. So do
-the case where the package stops: no group left after SHMI truncation. An infinite z kept
+on them. Values that are not counts raise ``ValueError`` naming the group, where the
+package only warns "NaNs produced" and carries NaN through: a negative or non-finite
+count, a PR numerator above its denominator. So do fewer than 3 groups (a comparison of
+two is not a funnel) and the case where the package stops: no group left after SHMI
+truncation. A group whose denominator is zero (also after SHMI rounding: an expected
+count below 0.005) is answered as the package answers it: its ratio is Inf (NaN for 0/0),
+its z NaN (RC: from its numerator alone), its limits those of n = 0 (0 and Inf, or NaN),
+and it is never an outlier; a NaN z ranks last in the SHMI truncation and is left out of
+the quantiles, phi and tau2, so the other groups read what R gives them. An infinite z kept
 by the over-dispersion step (SHMI with a zero observed count that truncation does not
 remove, RC with every numerator zero) gives what the package gives: phi and tau2
 infinite, adjusted limits 0 and infinity (or NaN where the package's arithmetic gives
@@ -456,22 +461,15 @@ def funnel(
     num_g = np.add.reduceat(num[order].astype(np.longdouble), starts).astype(float)
     den_g = np.add.reduceat(den[order].astype(np.longdouble), starts).astype(float)
     for i in range(m):
-        if den_g[i] == 0:
-            raise ValueError(f"group {names[i]!r}: denominator is 0, so it has no ratio")
         if data_type == "PR" and num_g[i] > den_g[i]:
             raise ValueError(
                 f"group {names[i]!r}: numerator {_fmt(num_g[i])} is above its denominator "
                 f"{_fmt(den_g[i])}, which a proportion cannot be"
             )
-    rr = num_g / den_g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rr = num_g / den_g  # a zero denominator: Inf (or NaN for 0/0), as in R
     if shmi and shmi_rounding:
         den_g = np.array([r_round(x, 2) for x in den_g])
-        for i in range(m):
-            if den_g[i] == 0:
-                raise ValueError(
-                    f"group {names[i]!r}: expected count rounds to 0.00 (SHMI rounding), "
-                    "so it has no ratio"
-                )
 
     target = 1.0 if data_type == "SR" else _ldsum(num_g) / _ldsum(den_g)
 
@@ -484,7 +482,9 @@ def funnel(
     t_asin = math.asin(sqrt(target)) if data_type == "PR" else 0.0
     for i in range(m):
         o, e = float(num_g[i]), float(den_g[i])
-        if data_type == "SR" and shmi:
+        if e == 0:
+            s[i], z[i] = _zero_exposure(o, data_type, shmi, t_log)
+        elif data_type == "SR" and shmi:
             s[i] = 1 / sqrt(e)
             z[i] = sqrt(e) * log(o / e) if o > 0 else -math.inf
         elif data_type == "SR":
@@ -497,17 +497,22 @@ def funnel(
             s[i] = sqrt((o / ((o + 0.5) ** 2)) + (e / ((e + 0.5) ** 2)))
             z[i] = (log((o + 0.5) / (e + 0.5)) - t_log) / s[i]
 
-    # truncation() / winsorisation()
+    # truncation() / winsorisation(). An undefined z (NaN: a zero denominator) ranks last,
+    # as R's rank() puts NA, is left out of the quantiles (na.rm) and of phi and tau2 (the
+    # package counts and sums only the non-NA scores).
+    known_z = ~np.isnan(z)
     if shmi:
         k = 1 / trim_by
         sp = np.floor(_rank_average(z) * k / (m + 1))
-        kept = (sp > 0) & (sp < k - 1)
+        kept = (sp > 0) & (sp < k - 1) & known_z
         w = z[kept]
     else:
-        lz = _quantile7(z, trim_by)
-        uz = _quantile7(z, 1 - trim_by)
-        w = np.where(z < lz, lz, np.where(z > uz, uz, z))
-        kept = np.ones(m, dtype=bool)
+        if not known_z.any():
+            raise ValueError("no group has a z-score (every denominator is 0)")
+        lz = _quantile7(z[known_z], trim_by)
+        uz = _quantile7(z[known_z], 1 - trim_by)
+        w = np.where(z < lz, lz, np.where(z > uz, uz, z))[known_z]
+        kept = known_z
     n_kept = int(kept.sum())
 
     phi = tau2 = 0.0
@@ -517,7 +522,7 @@ def funnel(
                 f"no group is left after SHMI truncation (trim_by={trim_by} with {m} groups), "
                 "so over-dispersion cannot be estimated"
             )
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             phi = (1 / n_kept) * _ldsum(w * w)
             tau2 = _tau2(n_kept, phi, s[kept])
         # An infinite z kept (SHMI with a zero observed count that truncation keeps, RC
@@ -545,8 +550,9 @@ def funnel(
         lo95, hi95, lo998, hi998 = (lim[x] for x in ("lcl95", "ucl95", "lcl998", "ucl998"))
     drawn = adjusted or unadjusted
     # An undefined limit (NaN, every RC numerator zero) gives the package NA: no outlier.
-    known95 = ~(np.isnan(lo95) | np.isnan(hi95))
-    known998 = ~(np.isnan(lo998) | np.isnan(hi998))
+    # So does an undefined ratio (0/0).
+    known95 = ~(np.isnan(lo95) | np.isnan(hi95) | np.isnan(ratio))
+    known998 = ~(np.isnan(lo998) | np.isnan(hi998) | np.isnan(ratio))
     out95 = drawn & known95 & ~((ratio <= hi95) & (ratio >= lo95))
     out998 = drawn & known998 & ~((ratio <= hi998) & (ratio >= lo998))
 
@@ -577,6 +583,19 @@ def funnel(
     )
 
 
+def _zero_exposure(o: float, data_type: str, shmi: bool, t_log: float) -> tuple[float, float]:
+    """(s, z) of a group whose denominator is 0, with R's IEEE arithmetic: 1/0 is Inf, so
+    s is Inf and z is NaN (0 * Inf, or Inf / Inf), except RC, whose s does not divide by
+    the denominator (z is then finite, or +-Inf/NaN when the numerator is 0 too)."""
+    if data_type != "RC":
+        return math.inf, math.nan
+    s = math.sqrt(o / ((o + 0.5) ** 2))
+    y = math.log((o + 0.5) / 0.5) - t_log
+    if s > 0:
+        return s, y / s
+    return s, (math.nan if y == 0 or math.isnan(y) else math.copysign(math.inf, y))
+
+
 def _tau2(n: int, phi: float, s: np.ndarray) -> float:
     """tau_func(): DerSimonian-Laird between-group variance."""
     if len(s) == 0:
@@ -585,4 +604,5 @@ def _tau2(n: int, phi: float, s: np.ndarray) -> float:
         return 0.0
     w = 1 / (s * s)
     sw = _ldsum(w)
-    return max(0.0, ((n * phi) - (n - 1)) / (sw - (_ldsum(w * w) / sw)))
+    t = ((n * phi) - (n - 1)) / (sw - (_ldsum(w * w) / sw))
+    return t if math.isnan(t) else max(0.0, t)  # R's max(0, NaN) is NaN

@@ -148,17 +148,41 @@ def test_groups_none_names_rows_in_order():
     ("num", "den", "kwargs", "group"),
     [
         ([5, 12, 3, 8], [10, 10, 10, 10], {}, "B"),  # PR numerator above denominator
-        ([0, 2, 3, 8], [10, 0, 10, 10], {}, "B"),  # zero denominator
         ([1, 2, -3, 8], [10, 10, 10, 10], {}, "C"),  # negative count
         ([1, 2, 3, 8], [10, 10, -10, 10], {"data_type": "RC"}, "C"),
         ([1, 2, 3, 8], [10, 10, 10, math.nan], {}, "D"),
-        ([1, 2, 3, 8], [10, 10, 10, 0.004], {"data_type": "SR"}, "D"),  # rounds to 0.00
     ],
 )
 def test_value_errors_name_the_group(num, den, kwargs, group):
     groups = list("ABCDE")[: len(num)]
     with pytest.raises(ValueError, match=f"'{group}'"):
         funnel(num, den, groups, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("num", "den", "kwargs", "group"),
+    [
+        ([2, 0, 3, 8], [10, 0, 10, 10], {}, "B"),  # zero denominator (0 of 0)
+        ([1, 2, 3, 8], [10, 10, 10, 0.004], {"data_type": "SR"}, "D"),  # rounds to 0.00
+        ([1, 2, 3, 8], [0, 10, 10, 10], {"data_type": "SR", "sr_method": "CQC"}, "A"),
+        ([0, 2, 3, 8], [0, 10, 10, 10], {"data_type": "RC"}, "A"),
+    ],
+)
+def test_a_zero_denominator_is_answered_and_left_out_of_phi(num, den, kwargs, group):
+    """FunnelPlotR answers a zero denominator (issue 20 item 7): the group's z is NaN (RC:
+    from its numerator) and it is never an outlier; the rest read as if it were absent from
+    the over-dispersion estimate."""
+    groups = list("ABCD")
+    res = funnel(num, den, groups, **kwargs)
+    unit = next(u for u in res.units if u.group == group)
+    assert not (unit.outlier95 or unit.outlier998)
+    if kwargs.get("data_type") != "RC":
+        assert math.isnan(unit.z)
+        rest = [i for i, g in enumerate(groups) if g != group]
+        alone = funnel([num[i] for i in rest], [den[i] for i in rest],
+                       [groups[i] for i in rest], **kwargs)
+        assert res.phi == pytest.approx(alone.phi, rel=1e-12)
+        assert res.tau2 == pytest.approx(alone.tau2, rel=1e-12)
 
 
 def test_other_value_errors():

@@ -103,7 +103,34 @@ def test_an_infinite_z_kept_gives_the_packages_infinite_phi(case):
     assert not any(u.outlier95 or u.outlier998 for u in res.units)
 
 
-@pytest.mark.parametrize("case", [p for p in params("errors") if not _infinite_phi(p.values[0])])
+def _zero_denominator(case) -> bool:
+    """R answered these with a finite phi: a group's denominator (or SHMI-rounded expected
+    count) is 0 and its NaN z is left out; the port answers them as R does."""
+    inp = case["input"]
+    return (isinstance(case.get("r_phi"), float) and min(inp["denominators"]) < 0.005
+            and min(inp["numerators"]) >= 0)
+
+
+@pytest.mark.parametrize("case", [p for p in params("errors") if _zero_denominator(p.values[0])])
+def test_a_zero_denominator_is_answered_as_funnelplotr_does(case):
+    res = call(case["input"])
+    assert close(res.phi, case["r_phi"]) and close(res.tau2, case["r_tau2"])
+    zero = [u for u in res.units if u.denominator == 0]
+    others = [u for u in res.units if u.denominator > 0]
+    assert zero and others
+    for u in zero:
+        if case["input"]["data_type"] != "RC":
+            assert math.isnan(u.z)
+        assert not (u.outlier95 or u.outlier998)
+    for u in others:  # the rest keep finite limits and a reading
+        assert all(math.isfinite(getattr(u, name)) for name in LIMIT_NAMES), u
+    # The API/JSON form never carries NaN or Inf.
+    assert json.loads(json.dumps(res.to_dict(), allow_nan=False))
+
+
+@pytest.mark.parametrize("case", [p for p in params("errors")
+                                  if not (_infinite_phi(p.values[0])
+                                          or _zero_denominator(p.values[0]))])
 def test_cases_funnelplotr_cannot_answer_raise(case):
     with pytest.raises(ValueError) as info:
         call(case["input"])
