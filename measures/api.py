@@ -28,6 +28,7 @@ from rest_framework.response import Response
 
 from core import exports
 from core.api import ErrorSerializer, SyncMixin, ValidationErrorSerializer
+from core.pagination import KeysetPagination
 from measures import bulk, imports, services
 from measures.imports import RowsInvalid
 from measures.models import DataPoint, Measure
@@ -190,6 +191,7 @@ class MeasureViewSet(SyncMixin, _Write, viewsets.ModelViewSet):
     """Measures of the projects you can see, with the icons of their latest SPC reading."""
 
     serializer_class = MeasureSerializer
+    pagination_class = KeysetPagination  # (updated_at, id) pages, no whole-list count
     filterset_fields = ["project", "kind", "chart"]
 
     def get_queryset(self):
@@ -383,6 +385,7 @@ class DataPointViewSet(SyncMixin, _Write, mixins.ListModelMixin, mixins.Retrieve
     data grid and uploads."""
 
     serializer_class = DataPointSerializer
+    pagination_class = KeysetPagination  # (updated_at, id) pages, no whole-list count
     filterset_fields = ["measure"]
 
     def get_queryset(self):

@@ -72,11 +72,13 @@ class Measure(models.Model):
 
     history = HistoricalRecords()
 
-    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # When the row last changed: `?updated_since=` and the keyset pages of the API lists
+    # (core/api.py, core/pagination.py), both in the (updated_at, id) index below.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "id"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="measure_updated_id")]
 
     def __str__(self):
         return self.name
@@ -138,11 +140,13 @@ class DataPoint(models.Model):
 
     history = HistoricalRecords()
 
-    # When the row last changed: `?updated_since=` on the API lists (core/api.py).
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # When the row last changed: `?updated_since=` and the keyset pages of the API lists
+    # (core/api.py, core/pagination.py), both in the (updated_at, id) index below.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["measure", "period"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="datapoint_updated_id")]
         constraints = [
             models.UniqueConstraint(fields=["measure", "period"], name="datapoint_unique_period"),
         ]

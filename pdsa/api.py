@@ -22,6 +22,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.api import IdFilter, SyncMixin
+from core.pagination import KeysetPagination
 from core.screening import no_patient_identifiers
 from measures.models import Measure
 from organisations import access
@@ -190,6 +191,8 @@ class CycleViewSet(
 
     serializer_class = CycleSerializer
     filterset_class = CycleFilter
+    pagination_class = KeysetPagination  # (updated_at, id) pages, no whole-list count
+    newest_first = True  # most recently changed first, as before (core/pagination.py)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

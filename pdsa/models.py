@@ -92,13 +92,18 @@ class Cycle(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The keyset pages of the API list (core/pagination.py) read the index below.
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["change_idea", "number"]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["planned_start"])]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["planned_start"]),
+            models.Index(fields=["updated_at", "id"], name="cycle_updated_id"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["change_idea", "number"], name="pdsa_cycle_unique_number"

@@ -26,7 +26,7 @@ def test_list_is_scoped_and_paginated(api, alice, cycle, trust_b):
         project=ProjectFactory(trust=trust_b, visibility="team"), text="Trust B idea"
     )
     Cycle.objects.create(change_idea=hidden, number=1, objective="x", created_by=alice)
-    response = as_user(api, alice).get(LIST)
+    response = as_user(api, alice).get(LIST, {"count": "true"})
     assert response.status_code == 200
     assert response.data["count"] == 1
     item = response.data["results"][0]
