@@ -360,8 +360,23 @@ def _bench_client():
     from django.urls import include, path
 
     module = type(sys)("bench_national_urls")
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from measures.api import DataPointSerializer
+    from measures.models import DataPoint
+
+    class BareDataPoints(APIView):
+        """The bare DRF view of (f): the same serializer over 50 points of the country's
+        3 million, by primary key, with no visibility rule and no paging."""
+
+        def get(self, request):
+            return Response(DataPointSerializer(
+                DataPoint.objects.order_by("pk")[:50], many=True).data)
+
     module.urlpatterns = [
         path("bench-bare/", lambda request: HttpResponse("ok")),
+        path("bench-drf/", BareDataPoints.as_view()),
         path("bench-page/", lambda request: render(request, "base.html", {})),
         path("", include("qi_portal.urls")),
     ]
@@ -420,6 +435,20 @@ def page_medians(ids: dict, repeat: int) -> dict:
         out["list"] = median("/projects/")
         out["list_search"] = median("/projects/?search=falls")
         out["list_unit"] = median("/projects/?unit_name=Ward+3-4")  # one in each trust
+        # (f) the data-points API as the same analyst: a first page, a page in the middle
+        # (the cursor its next links would reach), a sync matching every point, and the
+        # deprecated page-number form, against a bare DRF view of the same serializer.
+        from core.pagination import _encode
+        from measures.models import DataPoint
+
+        middle = DataPoint.objects.order_by("updated_at", "id")[
+            DataPoint.objects.count() // 2]
+        cursor = _encode(True, middle.updated_at, middle.pk)
+        out["api_first"] = median("/api/v1/data-points/")
+        out["api_middle"] = median(f"/api/v1/data-points/?cursor={cursor}")
+        out["api_since"] = median("/api/v1/data-points/?updated_since=2000-01-01")
+        out["api_page"] = median("/api/v1/data-points/?page=2")
+        out["drf"] = median("/bench-drf/")
         out["bare"] = median("/bench-bare/")
         out["page"] = median("/bench-page/")
     print(f"  bare view {out['bare'] * 1000:.1f} ms, bare portal page {out['page'] * 1000:.1f} "
@@ -500,6 +529,14 @@ def _page_lines(pages: dict, latency: tuple[float, float]) -> list[str]:
           f"{pages[key] / pages['page']:.1f}× | ≤ 3× |"
           for key, what in (("list", ", first page"), ("list_search", " ?search=falls"),
                             ("list_unit", " ?unit_name=Ward 3-4 (a ward of every trust)"))],
+        *[f"| (f) API data points{what}, as the national analyst | "
+          f"{pages[key] * 1000:.1f} ms | bare DRF view {pages['drf'] * 1000:.1f} ms | "
+          f"{pages[key] / pages['drf']:.1f}× | {aim} |"
+          for key, what, aim in (
+              ("api_first", ", first page", "≤ 2×"),
+              ("api_middle", ", a cursor half-way through", "≤ 2×"),
+              ("api_since", " ?updated_since= matching every point", "≤ 2×"),
+              ("api_page", " ?page=2 (deprecated: counts every point)", ""))],
         f"| (c) data point saved → snapshot rebuilt | {latency[0]:.2f} s | | | |",
         f"| (c) data point saved → dashboard shows it | {latency[1]:.2f} s | | | < 2 s |",
     ]
