@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from core.views import add_errors, form_args
-from measures import charts, imports, services
+from measures import charts, imports, page, services
 from measures.forms import DataFormSet, MeasureForm, UploadForm
 from measures.imports import RowsInvalid
 from measures.models import Measure
@@ -138,18 +138,20 @@ def detail_context(request, measure, *, pdsa_markers=()) -> dict:
     """The measure page (templates/measures/detail.html), rendered by reports.views with the
     PDSA cycles linked to the measure as `pdsa_markers`."""
     project = measure.project
-    points = list(measure.points.order_by("period"))
+    n_points = measure.points.count()  # one index-only count: the points are read on a build
+    chart_id = f"measure-{measure.pk}"
     return {
         "project": project,
         "measure": measure,
-        "points": points,
+        "n_points": n_points,
         "can_edit": access.has_permission(request.user, P.PROJECT_EDIT, project=project),
         "can_enter": access.has_permission(request.user, P.DATA_ENTER, project=project),
-        "chart_id": f"measure-{measure.pk}",
+        "chart_id": chart_id,
         "crumbs": project_crumbs(project, (measure.name, None)),
         "period_rule": imports.frequency_rule(measure, imports.reference_weekday(measure)),
         "target_display": charts.fmt_value(measure, measure.target) or "None set",
-        **charts.measure_chart_context(measure, points, pdsa_markers=pdsa_markers),
+        **page.chart_context(measure, pdsa_markers=pdsa_markers, chart_id=chart_id,
+                             table_page=request.GET.get("table"), n_points=n_points),
     }
 
 
