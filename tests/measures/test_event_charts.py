@@ -116,8 +116,8 @@ def test_upload_of_event_dates_then_the_chart_page(client, alice, t_measure):
     page = client.get(reverse("projects:measure_detail",
                               args=[t_measure.project_id, t_measure.pk]))
     assert page.status_code == 200
-    assert len(page.context["table_rows"]) == 4  # the first event starts the clock
     html = page.content.decode()
+    assert html.count('class="nhsuk-table__row"') == 4  # the first event starts the clock
     assert "days between events" in html
     assert "since the last event" in html and "82 days" in html
 
