@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import forms as core_forms
-from core.forms import nhsuk_widgets
+from core.forms import QuickSelect, nhsuk_widgets
 from organisations import access
 from organisations.access import Permission
 from organisations.models import Membership, Trust, Unit, User
@@ -218,8 +218,8 @@ class ProjectFilterForm(NHSFormMixin, forms.Form):
         help_text="Searches titles, aims, problems, change ideas and PDSA cycles. "
         'For example: huddle, "discharge before noon", falls -night')
     trust = forms.ModelChoiceField(
-        queryset=None, required=False, to_field_name="ods_code", empty_label="Any trust"
-    )
+        queryset=None, required=False, to_field_name="ods_code", empty_label="Any trust",
+        widget=QuickSelect)
     # The unit is typed, not picked from a list: a list of every unit the analyst may see
     # is 9,000 <option>s at national scale (issue 21). `unit` (an id) still works in links
     # and the API; `unit_name` is resolved on the server, with or without JavaScript.
@@ -230,11 +230,14 @@ class ProjectFilterForm(NHSFormMixin, forms.Form):
                   "Includes the wards and teams under it.",
     )
     status = forms.ChoiceField(
-        choices=[("", "Any status")] + Project.Status.choices, required=False
-    )
-    theme = forms.ChoiceField(choices=[], required=False, label="Strategic theme")
-    score = forms.ChoiceField(choices=SCORE_CHOICES, required=False, label="Progress score")
-    stale = forms.ChoiceField(choices=STALE_CHOICES, required=False, label="Progress updates")
+        choices=[("", "Any status")] + Project.Status.choices, required=False,
+        widget=QuickSelect)
+    theme = forms.ChoiceField(choices=[], required=False, label="Strategic theme",
+                              widget=QuickSelect)
+    score = forms.ChoiceField(choices=SCORE_CHOICES, required=False, label="Progress score",
+                              widget=QuickSelect)
+    stale = forms.ChoiceField(choices=STALE_CHOICES, required=False, label="Progress updates",
+                              widget=QuickSelect)
     mine = forms.BooleanField(
         required=False, widget=Checkbox, label="Only projects I lead or am on the team of"
     )
@@ -242,7 +245,8 @@ class ProjectFilterForm(NHSFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["trust"].queryset = access.trusts_visible_to(user).order_by("name")
+        self.fields["trust"].queryset = (access.trusts_visible_to(user).order_by("name")
+                                         .select_related(None).only("pk", "ods_code", "name"))
         units = access.units_visible_to(user).order_by("trust__name", "path")
         self.fields["unit"].queryset = units
         self.fields["unit"].show_trust = True
