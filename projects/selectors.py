@@ -169,6 +169,9 @@ PROJECT_DOCUMENT = (
     "setweight(to_tsvector('english', coalesce(aim, '')), 'B') || "
     "setweight(to_tsvector('english', coalesce(problem, '')), 'C')"
 )
+# The same document stored by PostgreSQL (migration projects 0007, a generated column):
+# ranking reads it rather than computing PROJECT_DOCUMENT again for every match.
+STORED_DOCUMENT = "projects_project.search_document"
 IDEA_DOCUMENT = "to_tsvector('english', coalesce(text, ''))"
 CYCLE_DOCUMENT = (
     "to_tsvector('english', coalesce(objective, '') || ' ' || coalesce(results, '') || ' ' "
@@ -196,7 +199,7 @@ def _search(qs: QuerySet[Project], query: str) -> QuerySet[Project]:
            .filter(hit=True).values("pk"))
     bonus = core_search.WEIGHTS["D"] / 10
     return (qs.filter(Q(pk__in=own) | Q(pk__in=ideas) | Q(pk__in=cycles))
-            .annotate(search_rank=core_search.document_rank(PROJECT_DOCUMENT, query)
+            .annotate(search_rank=core_search.document_rank(STORED_DOCUMENT, query)
                       + Case(When(pk__in=ideas, then=Value(bonus)), default=Value(0.0))
                       + Case(When(pk__in=cycles, then=Value(bonus)), default=Value(0.0)))
             .order_by("-search_rank", "pk"))
