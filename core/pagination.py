@@ -74,7 +74,11 @@ class KeysetPagination(BasePagination):
             return self.legacy.paginate_queryset(queryset, request, view)
         size = self._page_size(request)
         self.count = None
-        if request.query_params.get(self.count_query_param, "").lower() in ("true", "1", "yes"):
+        asked = request.query_params.get(self.count_query_param)
+        if asked not in (None, "", "true", "false"):
+            raise exceptions.ValidationError({self.count_query_param: [
+                "Send true, or leave it out."]})
+        if asked == "true":
             self.count = queryset.order_by().count()
         token = request.query_params.get(self.cursor_query_param)
         forward, after = True, None
