@@ -5,8 +5,8 @@ Building them is the page's whole cost at 2,000 daily points: the SPC result, th
 figure and its JSON, the server-drawn SVG and a table of every point (22,000 number
 formats). `chart_context` builds them on the first read after a change and keeps them in
 the "dashboards" cache (Redis in production; in memory on the embedded default): the
-figure as its ready `<script type="application/json">`, the table pre-formatted and cut
-into pages of `TABLE_ROWS`, each kept on its own so a read fetches only the page it shows.
+figure as its ready `<script type="application/json">`, the table's rows rendered to HTML
+in pages of `TABLE_ROWS`, each kept on its own so a read fetches only the page it shows.
 
 The key is everything the page is drawn from: the measure's data version (every data
 write through the services bumps it), `data_changed_at` (set by data and settings changes,
@@ -110,32 +110,36 @@ def chart_context(measure, *, pdsa_markers=(), chart_id: str, table_page: str | 
     markers = [m for m in pdsa_markers if m["date"]]
     key = _key(measure, n_points, markers)
     cache = caches[CACHE]
+
+    def build_and_keep():
+        built, built_pages = _build(measure, markers, chart_id)
+        try:
+            cache.set_many({key: built, **{f"{key}:t{i}": rows for i, rows in
+                                           enumerate(built_pages, start=1)}}, KEEP_SECONDS)
+        except Exception:  # noqa: BLE001 — a cache that is down costs a build, not an error
+            log.warning("The measure page cache could not be written")
+        return built, built_pages
+
     try:
         ctx = cache.get(key)
-    except Exception:  # noqa: BLE001 — a cache that is down costs a build, not an error
+    except Exception:  # noqa: BLE001
         log.warning("The measure page cache could not be read; building the chart")
         ctx = None
     pages = None
     if ctx is None:
-        ctx, pages = _build(measure, list(pdsa_markers), chart_id)
-        try:
-            cache.set_many({key: ctx, **{f"{key}:t{i}": rows for i, rows in
-                                         enumerate(pages, start=1)}}, KEEP_SECONDS)
-        except Exception:  # noqa: BLE001
-            log.warning("The measure page cache could not be written")
+        ctx, pages = build_and_keep()
     total = ctx.get("table_pages", 1)
     number = int(table_page) if (table_page or "").isdigit() else total
     number = min(max(number, 1), total)
-    if pages is not None:
-        rows = pages[number - 1]
-    else:
+    rows = pages[number - 1] if pages is not None else None
+    if rows is None:
         try:
             rows = cache.get(f"{key}:t{number}")
         except Exception:  # noqa: BLE001
             rows = None
-        if rows is None:  # evicted on its own: build again
-            ctx, pages = _build(measure, list(pdsa_markers), chart_id)
-            rows = pages[min(number, len(pages)) - 1]
+    if rows is None:  # the page was evicted on its own: build both again
+        ctx, pages = build_and_keep()
+        rows = pages[number - 1]
     bounds = ctx.get("table_bounds", [])
 
     def link(n):
