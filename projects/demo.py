@@ -57,7 +57,7 @@ PROJECTS = [
             (14, "2.5", "Bay-tagging tested on two bays; no change in falls rate yet."),
             (10, "3.0", "Falls below the centre line for 7 months in a row."),
             (6, "3.5", "Shift in the falls rate; bay-tagging adopted on the whole ward."),
-            (1, "4.0", "Falls down 35% against baseline; spreading to Ward 8."),
+            (0.5, "4.0", "Falls down 35% against baseline; spreading to Ward 8."),
         ],
     },
     {
@@ -165,7 +165,7 @@ PROJECTS = [
             (15, "3.0", "Incidents below the centre line for 8 weeks."),
             (11, "3.5", "Restraint down by a third."),
             (7, "4.0", "Violence down 52% against baseline."),
-            (1, "4.5", "Improvement held for six months after the project team stepped back."),
+            (0.5, "4.5", "Improvement held for six months after the project team stepped back."),
         ],
     },
     {
@@ -194,7 +194,7 @@ PROJECTS = [
 ]
 
 
-def _months_ago(today: datetime.date, months: int) -> datetime.date:
+def _months_ago(today: datetime.date, months: float) -> datetime.date:
     return today - datetime.timedelta(days=round(months * 30.44))
 
 
