@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from core import exports
 from core.api import ErrorSerializer, SyncMixin, ValidationErrorSerializer
 from core.pagination import KeysetPagination
-from measures import bulk, imports, services
+from measures import bulk, imports, services, snapshots
 from measures.imports import RowsInvalid
 from measures.models import DataPoint, Measure
 from organisations.access import Permission
@@ -232,11 +232,15 @@ class MeasureViewSet(SyncMixin, _Write, viewsets.ModelViewSet):
             "assurance": serializers.CharField(),
             "computed_at": serializers.DateTimeField(allow_null=True),
             "stale": serializers.BooleanField(),
-            "result": serializers.JSONField(),
+            "result": serializers.JSONField(help_text="The whole chart: phases, and each "
+                                            "point's value, centre line, limits and type, "
+                                            "computed from the data when asked."),
         })},
-        summary="The measure's latest SPC reading (precomputed)",
-        description="Centre line, limits, point types and icons from the last rebuild. "
-                    "`stale` is true while a rebuild after a data change is pending.",
+        summary="The measure's latest SPC reading",
+        description="Icons, latest value and counts from the last rebuild; the chart in "
+                    "`result` from the data as it is now. `stale` is true while a rebuild "
+                    "after a data change is pending (the icons may then be older than "
+                    "`result`).",
     )
     @action(detail=True, methods=["get"])
     def spc(self, request, pk=None, format=None):
@@ -250,7 +254,7 @@ class MeasureViewSet(SyncMixin, _Write, viewsets.ModelViewSet):
             "assurance": snap.assurance if snap else "",
             "computed_at": snap.computed_at if snap else None,
             "stale": measure.dirty_since is not None or snap is None,
-            "result": snap.result if snap else {},
+            "result": snapshots.full_result(measure),
         })
 
     @extend_schema(

@@ -373,7 +373,11 @@ def figure_to_html(fig: go.Figure, div_id: str, *, label: str | None = None) -> 
 def sparkline(result: dict, *, width=120, height=32) -> str:
     """A tiny server-drawn line of the latest values (no JS), hidden from screen readers:
     the icon titles and the reading carry the meaning."""
-    values = [p.get("value") for p in (result or {}).get("points", [])][-24:]
+    result = result or {}
+    if "recent" in result:  # a snapshot's summary (SPCResult.summary)
+        values = result["recent"][-24:]
+    else:  # a whole result, or a snapshot built before summaries (until its next rebuild)
+        values = [p.get("value") for p in result.get("points", [])][-24:]
     nums = [v for v in values if v is not None]
     if len(nums) < 2:
         return ""

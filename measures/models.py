@@ -167,6 +167,8 @@ class MeasureSnapshot(models.Model):
     latest_value = models.FloatField(null=True, blank=True)
     variation_icon = models.CharField(max_length=20, blank=True)
     assurance = models.CharField(max_length=20, blank=True)
+    # SPCResult.summary(): the phases, the latest point and the last 24 plotted values (the
+    # sparkline), not every point: the chart is computed from the data when it is read.
     result = models.JSONField(default=dict)
     # The measure's data_changed_at that this snapshot was computed from.
     data_as_of = models.DateTimeField(null=True, blank=True)

@@ -77,6 +77,20 @@ def measure_spc_result(measure, points=None):
     return spc.xmr(values, improvement=improvement, target=measure.target, rebase_at=rebase)
 
 
+def full_result(measure) -> dict:
+    """The whole reading with every point, computed from the measure's data as it is now
+    (the API's `spc` answer): a snapshot keeps only its summary (`SPCResult.summary`).
+    {} when there is no reading."""
+    points = [Point(*row) for row in measure.points.order_by("period")
+              .values_list(*Point._fields)]
+    if not points:
+        return {}
+    try:
+        return measure_spc_result(measure, points).to_dict()
+    except ValueError:  # too little data for this chart (one event on a T chart)
+        return {}
+
+
 @transaction.atomic
 def stale_measure_ids(limit: int) -> list[int]:
     """Measures whose snapshot does not reflect their data: marked dirty, never built, or
@@ -201,7 +215,7 @@ def measures_refresh_batch(measure_ids) -> int:
             # Dashboards show no assurance from trial limits (too few points to read it).
             assurance=(result.assurance or "") if result and not too_few_points(result)
             else "",
-            result=(as_dict := result.to_dict() if result else {}),
+            result=(as_dict := result.summary() if result else {}),
             runs_signal=MeasureSnapshot.runs_signal_of(as_dict),
             latest_period=points[-1].period if points else None,
             latest_value=result.latest_value if result else None,

@@ -277,7 +277,6 @@ class SPCResult:
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict: no numpy types, no NaN (None instead)."""
-        runs = self.chart != "xmr"
         near = self.chart == "xmr"
         pts = []
         for p in self.points:
@@ -285,6 +284,40 @@ class SPCResult:
             if not near:
                 del d["lower_near"], d["upper_near"]
             pts.append(d)
+        return {**self.to_dict_head(), "points": pts}
+
+    def summary(self, recent: int = 24) -> dict:
+        """What a measure's snapshot keeps of this result: `to_dict` without the points,
+        plus the latest point (as `to_dict` writes it) and the last `recent` plotted values
+        (the sparkline). Builds no :class:`Point` list: a national rebuild keeps 60,000 of
+        these, and writing every point of each (about 10 KB) was half its time. The chart
+        itself is computed from the data when it is read (the measure page, the API)."""
+        near = self.chart == "xmr"
+        n = len(self._values)
+        out = self.to_dict_head()
+        out["n_points"] = n
+        out["recent"] = _list(self._values[max(n - recent, 0):], min(recent, n))
+        out["latest"] = None
+        if n:
+            i = n - 1
+
+            def at(arr):
+                return None if arr is None else _list(arr[i:], 1)[0]
+
+            rule = int(self._rules[i])
+            latest = Point(i, at(self._values), at(self._centre), at(self._lower),
+                           at(self._upper), at(self._lower_near), at(self._upper_near),
+                           int(self._phase_idx[i]), rule != 0, RULES[rule],
+                           POINT_TYPES[int(self._types[i])]).to_dict()
+            if not near:
+                del latest["lower_near"], latest["upper_near"]
+            out["latest"] = latest
+        return out
+
+    def to_dict_head(self) -> dict:
+        """`to_dict` without its points."""
+        runs = self.chart != "xmr"
+        near = self.chart == "xmr"
         return {
             "chart": self.chart,
             "improvement": self.improvement,
@@ -293,5 +326,4 @@ class SPCResult:
             "assurance": self.assurance,
             "warnings": list(self.warnings),
             "phases": [ph.to_dict(runs=runs, near=near) for ph in self.phases],
-            "points": pts,
         }

@@ -144,7 +144,15 @@ def test_the_batch_stores_what_one_by_one_computation_gives():
             assert (snap.n_points, snap.result, snap.variation_icon) == (0, {}, "")
             continue
         expected = snapshots.measure_spc_result(measure, points)
-        assert snap.result == expected.to_dict(), measure.chart
+        whole = expected.to_dict()
+        # The snapshot keeps the summary: everything but the points, the latest point as
+        # the whole result writes it, and the last 24 plotted values.
+        assert snap.result == {**{k: v for k, v in whole.items() if k != "points"},
+                               "n_points": len(whole["points"]),
+                               "latest": whole["points"][-1],
+                               "recent": [p["value"] for p in whole["points"][-24:]]}, \
+            measure.chart
+        assert snapshots.full_result(measure) == whole
         assert snap.variation_icon == expected.variation_icon
         assert snap.n_points == len(points) and snap.latest_period == points[-1].period
 
@@ -158,3 +166,15 @@ def test_the_batch_costs_the_same_queries_for_5_and_60_measures(n, django_assert
     with django_assert_max_num_queries(8):
         assert snapshots.measures_refresh_batch(ids) == n
     assert MeasureSnapshot.objects.count() == n
+
+
+def test_the_sparkline_from_the_summary_draws_what_the_whole_result_draws():
+    from measures import charts
+
+    for measure in _mixed_measures(9):
+        snapshots.measures_refresh_batch([measure.pk])
+        snap = MeasureSnapshot.objects.get(measure=measure)
+        whole = snapshots.full_result(measure)
+        assert charts.sparkline(snap.result) == charts.sparkline(whole)
+        if len(whole.get("points", [])) >= 2:
+            assert "<polyline" in charts.sparkline(snap.result)

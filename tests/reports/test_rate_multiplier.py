@@ -51,7 +51,7 @@ def test_the_definitions_rate_carries_to_the_measure_and_its_snapshot(falls):
     assert measure.multiplier == nm.multiplier == 1000.0
     snap = MeasureSnapshot.objects.get(measure=measure)
     assert snap.latest_value == pytest.approx(4.0)  # 4 falls in 1,000 bed days, not 0.004
-    centre = snap.result["points"][-1]["centre"]
+    centre = snap.result["latest"]["centre"]
     assert centre == pytest.approx(sum(FALLS) / (BED_DAYS * len(FALLS)) * 1000)
 
 
