@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 from collections import namedtuple
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -107,13 +109,15 @@ def stale_measure_ids(limit: int) -> list[int]:
     )
 
 
-def _store(snapshots: list[MeasureSnapshot]) -> None:
-    """Insert or replace the snapshots. On PostgreSQL through COPY into a temporary table
-    and one INSERT … ON CONFLICT: Django's bulk upsert quotes each ~10 KB chart JSON in
-    Python, which cost more than the rest of the rebuild together."""
+def _store(snapshots: list[tuple]) -> None:
+    """Insert or replace the snapshots, given as rows of (measure_id, *SNAPSHOT_FIELDS).
+    On PostgreSQL through COPY into a temporary table and one INSERT … ON CONFLICT (no
+    model instances, no per-value quoting in Python)."""
     if connection.vendor != "postgresql":
         MeasureSnapshot.objects.bulk_create(
-            snapshots, batch_size=500, update_conflicts=True, unique_fields=["measure"],
+            [MeasureSnapshot(**dict(zip(["measure_id", *SNAPSHOT_FIELDS], row, strict=True)))
+             for row in snapshots],
+            batch_size=500, update_conflicts=True, unique_fields=["measure"],
             update_fields=SNAPSHOT_FIELDS,
         )
         return
@@ -126,11 +130,8 @@ def _store(snapshots: list[MeasureSnapshot]) -> None:
             "latest_value double precision, data_as_of timestamptz, computed_at timestamptz, "
             "runs_signal boolean) ON COMMIT DELETE ROWS")
         with cursor.cursor.copy(f"COPY snapshot_in_v2 ({', '.join(columns)}) FROM STDIN") as copy:
-            for snap in snapshots:
-                copy.write_row((snap.measure_id, snap.n_points, snap.variation_icon,
-                                snap.assurance, json.dumps(snap.result), snap.latest_period,
-                                snap.latest_value, snap.data_as_of, snap.computed_at,
-                                snap.runs_signal))
+            for row in snapshots:
+                copy.write_row((*row[:4], json.dumps(row[4]), *row[5:]))
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_FIELDS)
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM "
@@ -154,30 +155,61 @@ SNAPSHOT_FIELDS = ["n_points", "variation_icon", "assurance", "result", "latest_
 # What the SPC computation reads of a point: plain tuples, not model instances (building
 # 25,000 DataPoint objects cost more than computing their charts).
 Point = namedtuple("Point", "period value numerator denominator rebaseline")
+_first = operator.itemgetter(0)
+# What the computation reads of a measure (a whole Measure cost more to build than its chart).
+_READ_FIELDS = ("id", "chart", "direction", "target", "rate_per", "data_changed_at",
+                "dirty_since")
 
 
-def _results(measures, points_of) -> dict:
-    """Each measure's SPC result (None: no reading). XmR measures that share a direction,
-    target and re-baselines are computed together by `spc.xmr_batch` (identical results,
-    a fraction of the time); the other charts one by one."""
-    results, xmr_groups = {}, {}
+# Positions in a point row as `measures_refresh_batch` reads it: (measure_id, *Point).
+_VALUE, _NUM, _DEN, _REBASE = 2, 3, 4, 5
+_BATCHED = {Measure.Chart.P: "p", Measure.Chart.U: "u", Measure.Chart.C: "c",
+            Measure.Chart.RUN: "run"}
+
+
+def _results(measures, rows_of) -> dict:
+    """Each measure's SPC result (None: no reading), from its point rows (tuples of
+    (measure_id, *Point), in period order).
+
+    Measures of one chart type that share a direction, target, rate multiplier,
+    re-baselines and number of points are computed together: XmR by `spc.xmr_batch`, run,
+    C, P and U by `spc.qic_batch` (both give exactly the one-by-one results, in a fraction
+    of the time); G and T charts one by one."""
+    results, groups = {}, {}
     for measure in measures:
-        points = points_of.get(measure.pk, [])
-        if not points:
+        rows = rows_of.get(measure.pk)
+        if not rows:
             results[measure.pk] = None
-        elif measure.chart == Measure.Chart.XMR and all(p.value is not None for p in points):
-            rebase = tuple(i for i, p in enumerate(points) if p.rebaseline and i > 0)
-            key = (measure.direction, measure.target, rebase)
-            xmr_groups.setdefault(key, []).append(measure)
+            continue
+        chart = measure.chart
+        batched = chart == Measure.Chart.XMR and all(r[_VALUE] is not None for r in rows)
+        if batched or chart in _BATCHED:
+            rebase = tuple(i for i, r in enumerate(rows) if r[_REBASE] and i > 0)
+            key = (chart, measure.direction, measure.target, rebase, len(rows),
+                   measure.rate_per if chart == Measure.Chart.U else None)
+            groups.setdefault(key, []).append(measure)
+            continue
+        try:
+            results[measure.pk] = measure_spc_result(
+                measure, [Point(*r[1:]) for r in rows])
+        except ValueError:  # too little data for this chart (one event on a T chart)
+            results[measure.pk] = None
+    for (chart, direction, target, rebase, _n, rate_per), group in groups.items():
+        pks = [m.pk for m in group]
+        if chart == Measure.Chart.XMR:
+            batch = spc.xmr_batch([[r[_VALUE] for r in rows_of[pk]] for pk in pks],
+                                  improvement=direction, target=target, rebase_at=rebase)
         else:
-            try:
-                results[measure.pk] = measure_spc_result(measure, points)
-            except ValueError:  # too little data for this chart (one event on a T chart)
-                results[measure.pk] = None
-    for (direction, target, rebase), group in xmr_groups.items():
-        batch = spc.xmr_batch([[p.value for p in points_of[m.pk]] for m in group],
-                              improvement=direction, target=target, rebase_at=rebase)
-        results.update(zip([m.pk for m in group], batch, strict=True))
+            column = _NUM if chart in (Measure.Chart.P, Measure.Chart.U) else _VALUE
+            values = np.array([[r[column] for r in rows_of[pk]] for pk in pks], dtype=float)
+            den = None
+            if column == _NUM:
+                den = np.array([[r[_DEN] for r in rows_of[pk]] for pk in pks], dtype=float)
+                if chart == Measure.Chart.U:  # a rate per k of the exposure, as one by one
+                    den = den / float(rate_per or 1)
+            batch = spc.qic_batch(_BATCHED[chart], values, den, parts_at=rebase,
+                                  improvement=direction, target=target, errors="none")
+        results.update(zip(pks, batch, strict=True))
     return results
 
 
@@ -193,34 +225,34 @@ def measures_refresh_batch(measure_ids) -> int:
     clearing: a write waits, then marks the measure dirty again and enqueues its refresh.
     """
     measures = list(Measure.objects.select_for_update().filter(pk__in=list(measure_ids))
-                    .order_by("pk"))
+                    .only(*_READ_FIELDS).order_by("pk"))
     if not measures:
         return 0
-    points_of: dict[int, list] = {}
+    # Plain row tuples, grouped by measure: building 25,000 Point tuples a chunk cost
+    # more than the batched charts computed from them.
     rows = (DataPoint.objects.filter(measure_id__in=[m.pk for m in measures])
             .order_by("measure_id", "period")
             .values_list("measure_id", *Point._fields))
-    for measure_id, points in itertools.groupby(rows.iterator(chunk_size=20_000),
-                                                key=lambda row: row[0]):
-        points_of[measure_id] = [Point(*row[1:]) for row in points]
-    results = _results(measures, points_of)
+    rows_of = {measure_id: list(group) for measure_id, group in
+               itertools.groupby(rows, key=_first)}
+    results = _results(measures, rows_of)
     now = timezone.now()
-    snapshots = []
+    snapshots = []  # rows in the order of ["measure_id", *SNAPSHOT_FIELDS]
     for measure in measures:
-        points, result = points_of.get(measure.pk, []), results[measure.pk]
-        snapshots.append(MeasureSnapshot(
-            measure=measure,
-            n_points=len(points),
-            variation_icon=result.variation_icon if result else "",
+        points, result = rows_of.get(measure.pk, ()), results[measure.pk]
+        as_dict = result.summary() if result else {}
+        snapshots.append((
+            measure.pk,
+            len(points),
+            result.variation_icon if result else "",
             # Dashboards show no assurance from trial limits (too few points to read it).
-            assurance=(result.assurance or "") if result and not too_few_points(result)
-            else "",
-            result=(as_dict := result.summary() if result else {}),
-            runs_signal=MeasureSnapshot.runs_signal_of(as_dict),
-            latest_period=points[-1].period if points else None,
-            latest_value=result.latest_value if result else None,
-            data_as_of=measure.data_changed_at,
-            computed_at=now,
+            (result.assurance or "") if result and not too_few_points(result) else "",
+            as_dict,
+            points[-1][1] if points else None,
+            result.latest_value if result else None,
+            measure.data_changed_at,
+            now,
+            MeasureSnapshot.runs_signal_of(as_dict),
         ))
     _store(snapshots)
     # Clear each mark only if no newer write arrived while we computed (conditional update;

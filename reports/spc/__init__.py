@@ -8,7 +8,7 @@ G and T charts follow qicharts2 0.8.1 (Anhøj rules).
     result.variation_icon, result.assurance, result.points[0].upper
 
 Entry points: ``xmr`` (default improvement "increase", as NHSRplotthedots),
-``xmr_batch`` (many series at once, identical results), ``run_chart``,
+``xmr_batch`` and ``qic_batch`` (many series at once, identical results), ``run_chart``,
 ``p_chart``, ``u_chart`` and ``c_chart``, and for rare events ``g_chart``
 (opportunities between events) and ``t_chart`` (time between events, e.g.
 from ``days_between_events``); these
@@ -20,7 +20,7 @@ behaviour). See ``reading.describe`` for a plain-English reading,
 ``icons`` for SVG icons; Plotly figures are built in ``measures.charts``.
 """
 
-from .attribute import c_chart, p_chart, run_chart, u_chart
+from .attribute import c_chart, p_chart, qic_batch, run_chart, u_chart
 from .rare import days_between_events, g_chart, t_chart
 from .result import POINT_TYPES, RULES, Phase, Point, SPCResult
 from .runs import qbinom_05, runs_analysis
@@ -37,6 +37,7 @@ __all__ = [
     "g_chart",
     "p_chart",
     "qbinom_05",
+    "qic_batch",
     "run_chart",
     "runs_analysis",
     "t_chart",

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _common as c
 from .result import Phase, SPCResult
-from .runs import runs_analysis
+from .runs import longest_run_max, qbinom_05, runs_analysis
 
 D2 = 1.128
 """d2 constant for moving ranges of two, as qicharts2 rounds it."""
@@ -339,3 +339,188 @@ def c_chart(
     return _qic(
         "c", y, None, None, parts_at=parts_at, freeze=freeze, improvement=improvement, target=target
     )
+
+
+def _runs_batch(rows: np.ndarray, cl: np.ndarray) -> list[dict]:
+    """:func:`runs_analysis` of each row of one phase against its centre, all rows at once
+    (one pass over the phase's points; equal to the row-by-row analysis)."""
+    s, m = rows.shape
+    with np.errstate(invalid="ignore"):
+        sign = np.sign(rows - cl[:, None])
+    useful = (sign != 0) & ~np.isnan(sign)
+    last = np.zeros(s)  # sign of the last useful point (0: none yet)
+    run = np.zeros(s, dtype=np.int64)
+    longest = np.zeros(s, dtype=np.int64)
+    crossings = np.zeros(s, dtype=np.int64)
+    for j in range(m):
+        u, sj = useful[:, j], sign[:, j]
+        same = u & (sj == last)
+        new = u & ~same
+        crossings += new & (last != 0)
+        run = np.where(same, run + 1, np.where(new, 1, run))
+        longest = np.maximum(longest, run)
+        last = np.where(u, sj, last)
+    out = []
+    for n_useful, lr, cr in zip(useful.sum(axis=1).tolist(), longest.tolist(),
+                                crossings.tolist(), strict=True):
+        if n_useful == 0:
+            out.append({"n_useful": 0, "longest_run": None, "longest_run_max": None,
+                        "crossings": None, "crossings_min": None, "runs_signal": False})
+            continue
+        lmax = longest_run_max(n_useful)
+        cmin = qbinom_05(max(n_useful - 1, 0))
+        out.append({"n_useful": n_useful, "longest_run": lr, "longest_run_max": lmax,
+                    "crossings": cr, "crossings_min": cmin,
+                    "runs_signal": bool(lr > lmax or cr < cmin)})
+    return out
+
+
+def _row_sum(x: np.ndarray) -> np.ndarray:
+    """:func:`_common.r_sum` of every row of a 2-D array without gaps (same layout)."""
+    return np.ascontiguousarray(x, dtype=np.longdouble).sum(axis=1).astype(np.float64)
+
+
+def _qic_many(chart, y, num, den, bounds, pidx, improvement, target) -> list[SPCResult]:
+    """The core of :func:`_qic` for rows with every value present (no freeze, no Laney)."""
+    s, n = y.shape
+    centre = np.full((s, n), np.nan)
+    lower = np.full((s, n), np.nan)
+    upper = np.full((s, n), np.nan)
+    phase_rows: list[list[Phase]] = [[] for _ in range(s)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for a, b in bounds:
+            yy, k = y[:, a:b], b - a
+            ph_lower = ph_upper = None
+            if chart == "run":
+                srt = np.sort(yy, axis=1)
+                cl = srt[:, k // 2] if k % 2 else c.r_mean(srt[:, k // 2 - 1 : k // 2 + 1])
+            elif chart == "c":
+                cl = c.r_mean(yy)
+                sd = np.sqrt(cl)
+                ph_upper = cl + 3 * sd
+                ph_lower = np.where(cl - 3 * sd < 0, 0.0, cl - 3 * sd)
+                upper[:, a:b] = ph_upper[:, None]
+                lower[:, a:b] = ph_lower[:, None]
+            else:
+                nn, dd = num[:, a:b], den[:, a:b]
+                cl = _row_sum(nn) / _row_sum(dd)
+                clc = cl[:, None]
+                stdev = np.sqrt(clc * (1 - clc) / dd) if chart == "p" else np.sqrt(clc / dd)
+                ucl = clc + 3 * stdev
+                lcl = clc - 3 * stdev
+                if chart == "p":
+                    ucl = np.where(ucl > 1, 1.0, ucl)
+                lcl = np.where(lcl < 0, 0.0, lcl)
+                upper[:, a:b] = np.where(np.isfinite(ucl), ucl, np.nan)
+                lower[:, a:b] = np.where(np.isfinite(lcl), lcl, np.nan)
+            centre[:, a:b] = cl[:, None]
+            runs = _runs_batch(yy, cl)
+            cls = cl.tolist()
+            los = [None] * s if ph_lower is None else ph_lower.tolist()
+            ups = [None] * s if ph_upper is None else ph_upper.tolist()
+            for i in range(s):
+                ci, lo, up = cls[i], los[i], ups[i]
+                phase_rows[i].append(Phase(
+                    start=a, n=k, centre=None if ci != ci else ci,
+                    lower=None if lo is None or lo != lo else lo,
+                    upper=None if up is None or up != up else up, **runs[i]))
+        above = y > upper
+        below = y < lower
+    special = above | below
+    rules = np.where(special, c.OUTSIDE, c.NO_RULE).astype(np.int8)
+    types = c.classify(np.where(above, 1, -1).astype(np.int8), special, improvement)
+    last_lower, last_upper = lower[:, -1].tolist(), upper[:, -1].tolist()
+    last_types = types[:, -1].tolist()
+    out = []
+    for i in range(s):
+        lo = None if last_lower[i] != last_lower[i] else last_lower[i]
+        up = None if last_upper[i] != last_upper[i] else last_upper[i]
+        out.append(SPCResult(
+            chart=chart, improvement=improvement, target=target, values=y[i],
+            centre=centre[i], lower=None if chart == "run" else lower[i],
+            upper=None if chart == "run" else upper[i], phase_idx=pidx, rules=rules[i],
+            types=types[i], phases=phase_rows[i],
+            variation_icon=c.variation_icon(last_types[i], improvement),
+            assurance=None if chart == "run" else c.assurance(target, lo, up, improvement),
+            warnings=[],
+        ))
+    return out
+
+
+_ONE_BY_ONE = {"run": run_chart, "c": c_chart, "p": p_chart, "u": u_chart}
+
+
+def qic_batch(
+    chart: str,
+    values: np.ndarray | None = None,
+    denominators: np.ndarray | None = None,
+    *,
+    parts_at: Sequence[int] = (),
+    improvement: str = "neutral",
+    target: float | None = None,
+    errors: str = "raise",
+) -> list[SPCResult | None]:
+    """Many run, C, P or U charts of the same length at once; result ``i`` equals
+    ``run_chart(values[i], ...)``, ``c_chart(values[i], ...)``, ``p_chart(values[i],
+    denominators[i], ...)`` or ``u_chart(values[i], denominators[i], ...)`` with the same
+    ``parts_at``, ``improvement`` and ``target`` (no ``freeze``, no Laney).
+
+    Args:
+        chart: "run", "c", "p" or "u".
+        values: a 2-D float array (series × points, NaN for missing): the values, or the
+            numerators (counts) of a P or U chart.
+        denominators: the same shape, for P and U charts.
+        errors: "raise" (default) raises the ValueError the one-by-one call would; "none"
+            gives None for that series instead.
+
+    Series with a missing value (or zero denominator) are computed one by one, so their
+    warnings and gaps read exactly as the single chart's; the rest share one pass.
+    """
+    if chart not in _ONE_BY_ONE:
+        raise ValueError(f"chart must be one of {', '.join(_ONE_BY_ONE)}, not {chart!r}")
+    if errors not in ("raise", "none"):
+        raise ValueError("errors must be 'raise' or 'none'")
+    ratio = chart in ("p", "u")
+    y = np.asarray(values, dtype=np.float64)
+    den = np.asarray(denominators, dtype=np.float64) if ratio else None
+    if y.ndim != 2 or (ratio and (den is None or den.shape != y.shape)):
+        raise ValueError("values (and denominators) must be 2-D arrays of the same shape")
+    s, n = y.shape
+    improvement = c.check_improvement(improvement)
+    target = None if chart == "run" else c.check_target(target)  # a run chart has none
+    with np.errstate(invalid="ignore"):
+        clean = np.isfinite(y).all(axis=1)
+        if chart != "run":  # counts and numerators are never negative
+            clean &= (y >= 0).all(axis=1)
+        if ratio:
+            clean &= np.isfinite(den).all(axis=1) & (den > 0).all(axis=1)
+            if chart == "p":
+                clean &= (y <= den).all(axis=1)
+    out: list[SPCResult | None] = [None] * s
+    fast = np.flatnonzero(clean) if n else np.zeros(0, dtype=np.int64)
+    if fast.size:
+        starts = c.check_positions(parts_at, n, "parts_at")
+        bounds = c.phase_bounds(starts, n)
+        pidx = c.phase_index(bounds, n)
+        yy = y[fast]
+        if ratio:
+            nn, dd = yy, den[fast]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                yy = nn / dd
+        else:
+            nn = dd = None
+        for i, res in zip(fast.tolist(), _qic_many(chart, yy, nn, dd, bounds, pidx,
+                                                   improvement, target), strict=True):
+            out[i] = res
+    single = _ONE_BY_ONE[chart]
+    for i in np.flatnonzero(~clean).tolist() if n else range(s):
+        args = (y[i], den[i]) if ratio else (y[i],)
+        kwargs = {"parts_at": parts_at, "improvement": improvement}
+        if chart != "run":
+            kwargs["target"] = target
+        try:
+            out[i] = single(*args, **kwargs)
+        except ValueError:
+            if errors == "raise":
+                raise
+    return out

@@ -289,23 +289,14 @@ def _xmr_scalar(y: np.ndarray, bounds, fix_after, screen, improvement, target, w
     )
 
 
-def _make_result(row: int, y, core, bounds, pidx, improvement, target, warnings) -> SPCResult:
-    phases = [
-        Phase(
-            start=a,
-            n=b - a,
-            centre=core["ph_centre"][row, k],
-            lower=core["ph_lower"][row, k],
-            upper=core["ph_upper"][row, k],
-            lower_near=core["ph_lower_near"][row, k],
-            upper_near=core["ph_upper_near"][row, k],
-        )
-        for k, (a, b) in enumerate(bounds)
-    ]
-    for ph in phases:  # plain floats / None, never numpy scalars or NaN
-        for name in ("centre", "lower", "upper", "lower_near", "upper_near"):
-            v = float(getattr(ph, name))
-            setattr(ph, name, None if v != v else v)
+def _make_result(row: int, y, core, bounds, pidx, improvement, target, warnings,
+                 lines) -> SPCResult:
+    phases = []
+    for k, (a, b) in enumerate(bounds):
+        # plain floats / None, never numpy scalars or NaN
+        v = [None if x != x else x for x in (line[row][k] for line in lines)]
+        phases.append(Phase(start=a, n=b - a, centre=v[0], lower=v[1], upper=v[2],
+                            lower_near=v[3], upper_near=v[4]))
     types = core["types"][row]
     last = phases[-1]
     return SPCResult(
@@ -385,10 +376,20 @@ def _xmr_many(y2, improvement, target, rebase_at, fix_after, screen) -> list[SPC
     pidx = c.phase_index(bounds, n)
     warnings = c.short_phase_warnings(bounds)
     core = _xmr_core(y2, bounds, fix_after, bool(screen), improvement)
+    lines = _phase_lines(core)
     return [
-        _make_result(i, y2, core, bounds, pidx, improvement, target, warnings)
+        _make_result(i, y2, core, bounds, pidx, improvement, target, warnings, lines)
         for i in range(y2.shape[0])
     ]
+
+
+_PHASE_LINES = ("ph_centre", "ph_lower", "ph_upper", "ph_lower_near", "ph_upper_near")
+
+
+def _phase_lines(core) -> list[list[list[float]]]:
+    """Each phase line as nested Python floats (series × phases), read once for a batch:
+    indexing numpy for every phase of every series cost more than computing them."""
+    return [np.asarray(core[name], dtype=np.float64).tolist() for name in _PHASE_LINES]
 
 
 def xmr_batch(

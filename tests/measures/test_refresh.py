@@ -61,7 +61,7 @@ def test_refresh_is_idempotent_and_quiet_for_a_deleted_measure():
 
 
 def test_a_write_during_the_rebuild_keeps_the_mark():
-    measure = MeasureFactory(chart=Measure.Chart.RUN)  # computed by measure_spc_result
+    measure = MeasureFactory(chart=Measure.Chart.G)  # G charts are computed one by one
     _points(measure, [4, 5, 6])
     from django.utils import timezone
 
@@ -178,3 +178,29 @@ def test_the_sparkline_from_the_summary_draws_what_the_whole_result_draws():
         assert charts.sparkline(snap.result) == charts.sparkline(whole)
         if len(whole.get("points", [])) >= 2:
             assert "<polyline" in charts.sparkline(snap.result)
+
+
+@pytest.mark.parametrize("chart", ["run", "p", "u", "c"])
+def test_measures_batched_together_store_their_own_readings(chart):
+    """Measures of one chart with the same length, direction, target and rate multiplier
+    share one `qic_batch` pass in the rebuild; each still stores its one-by-one reading
+    (a gap in one of them sends that one through the single chart)."""
+    measures = []
+    for i in range(8):
+        measure = MeasureFactory(chart=chart, direction="decrease", target=4.0,
+                                 rate_per=1000 if chart == "u" else 1)
+        measures.append(measure)
+        for k in range(15):
+            gap = i == 3 and k == 6
+            DataPointFactory(
+                measure=measure, period=date(2023 + k // 12, k % 12 + 1, 1),
+                value=None if chart in ("p", "u") or gap else float((k * 5 + i * 3) % 13),
+                numerator=(None if gap else float((k * 3 + i) % 9)) if chart in ("p", "u")
+                else None,
+                denominator=float(20 + k + i) * (50 if chart == "u" else 1)
+                if chart in ("p", "u") else None,
+                rebaseline=k == 10)
+    assert snapshots.measures_refresh_batch([m.pk for m in measures]) == 8
+    for measure in measures:
+        expected = snapshots.measure_spc_result(measure, list(measure.points.order_by("period")))
+        assert MeasureSnapshot.objects.get(measure=measure).result == expected.summary()
