@@ -8,15 +8,16 @@ data change (services mark the measure dirty and enqueue it on commit).
 from __future__ import annotations
 
 import itertools
-import json
 import operator
 from collections import namedtuple
 
 import numpy as np
+import orjson
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.queries import id_list
 from measures.models import DataPoint, Measure, MeasureSnapshot
 from measures.signals import snapshots_stored
 from reports import spc
@@ -131,7 +132,8 @@ def _store(snapshots: list[tuple]) -> None:
             "runs_signal boolean) ON COMMIT DELETE ROWS")
         with cursor.cursor.copy(f"COPY snapshot_in_v2 ({', '.join(columns)}) FROM STDIN") as copy:
             for row in snapshots:
-                copy.write_row((*row[:4], json.dumps(row[4]), *row[5:]))
+                copy.write_row((*row[:4], orjson.dumps(row[4], option=_NUMPY).decode(),
+                                *row[5:]))
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_FIELDS)
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM "
@@ -156,6 +158,7 @@ SNAPSHOT_FIELDS = ["n_points", "variation_icon", "assurance", "result", "latest_
 # 25,000 DataPoint objects cost more than computing their charts).
 Point = namedtuple("Point", "period value numerator denominator rebaseline")
 _first = operator.itemgetter(0)
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY  # a numpy float in a summary is written as a number
 # What the computation reads of a measure (a whole Measure cost more to build than its chart).
 _READ_FIELDS = ("id", "chart", "direction", "target", "rate_per", "data_changed_at",
                 "dirty_since")
@@ -224,13 +227,13 @@ def measures_refresh_batch(measure_ids) -> int:
     snapshots are stored, so no write can slip in between the read and the dirty-mark
     clearing: a write waits, then marks the measure dirty again and enqueues its refresh.
     """
-    measures = list(Measure.objects.select_for_update().filter(pk__in=list(measure_ids))
+    measures = list(Measure.objects.select_for_update().filter(pk__in=id_list(measure_ids))
                     .only(*_READ_FIELDS).order_by("pk"))
     if not measures:
         return 0
     # Plain row tuples, grouped by measure: building 25,000 Point tuples a chunk cost
     # more than the batched charts computed from them.
-    rows = (DataPoint.objects.filter(measure_id__in=[m.pk for m in measures])
+    rows = (DataPoint.objects.filter(measure_id__in=id_list(m.pk for m in measures))
             .order_by("measure_id", "period")
             .values_list("measure_id", *Point._fields))
     rows_of = {measure_id: list(group) for measure_id, group in

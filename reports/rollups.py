@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.queries import id_list
 from measures.models import Measure, MeasureSnapshot
 from organisations.models import Trust, Unit
 from pdsa.models import Cycle
@@ -341,5 +342,5 @@ def trusts_with_projects() -> list[int]:
 
 
 def trust_ids_of_measures(measure_ids) -> list[int]:
-    return list(Measure.objects.filter(pk__in=list(measure_ids)).order_by()
+    return list(Measure.objects.filter(pk__in=id_list(measure_ids)).order_by()
                 .values_list("project__trust_id", flat=True).distinct())
