@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _common as c
 from .result import Phase, SPCResult
-from .runs import longest_run_max, qbinom_05, runs_analysis
+from .runs import runs_analysis, runs_reading
 
 D2 = 1.128
 """d2 constant for moving ranges of two, as qicharts2 rounds it."""
@@ -360,19 +360,8 @@ def _runs_batch(rows: np.ndarray, cl: np.ndarray) -> list[dict]:
         run = np.where(same, run + 1, np.where(new, 1, run))
         longest = np.maximum(longest, run)
         last = np.where(u, sj, last)
-    out = []
-    for n_useful, lr, cr in zip(useful.sum(axis=1).tolist(), longest.tolist(),
-                                crossings.tolist(), strict=True):
-        if n_useful == 0:
-            out.append({"n_useful": 0, "longest_run": None, "longest_run_max": None,
-                        "crossings": None, "crossings_min": None, "runs_signal": False})
-            continue
-        lmax = longest_run_max(n_useful)
-        cmin = qbinom_05(max(n_useful - 1, 0))
-        out.append({"n_useful": n_useful, "longest_run": lr, "longest_run_max": lmax,
-                    "crossings": cr, "crossings_min": cmin,
-                    "runs_signal": bool(lr > lmax or cr < cmin)})
-    return out
+    return [runs_reading(*counts) for counts in zip(
+        useful.sum(axis=1).tolist(), longest.tolist(), crossings.tolist(), strict=True)]
 
 
 def _row_sum(x: np.ndarray) -> np.ndarray:

@@ -42,6 +42,17 @@ def runs_analysis(y: np.ndarray, cl: np.ndarray | float) -> dict:
     runs = runs[(runs != 0) & ~np.isnan(runs)]
     n_useful = int(runs.size)
     if n_useful == 0:
+        return runs_reading(0, 0, 0)
+    change = np.flatnonzero(runs[1:] != runs[:-1])
+    edges = np.concatenate([[-1], change, [n_useful - 1]])
+    lengths = np.diff(edges)
+    return runs_reading(n_useful, int(lengths.max()), int(lengths.size - 1))
+
+
+def runs_reading(n_useful: int, longest: int, crossings: int) -> dict:
+    """The runs analysis fields from a phase's counts: its limits and whether they signal
+    (what :func:`runs_analysis` returns; the batched charts count all rows at once)."""
+    if n_useful == 0:
         return {
             "n_useful": 0,
             "longest_run": None,
@@ -50,12 +61,7 @@ def runs_analysis(y: np.ndarray, cl: np.ndarray | float) -> dict:
             "crossings_min": None,
             "runs_signal": False,
         }
-    change = np.flatnonzero(runs[1:] != runs[:-1])
-    edges = np.concatenate([[-1], change, [n_useful - 1]])
-    lengths = np.diff(edges)
-    longest = int(lengths.max())
     lmax = longest_run_max(n_useful)
-    crossings = int(lengths.size - 1)
     cmin = qbinom_05(max(n_useful - 1, 0))
     return {
         "n_useful": n_useful,
