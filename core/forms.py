@@ -2,6 +2,7 @@
 
 from django import forms
 from django.forms.utils import flatatt
+from django.forms.models import ModelChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -48,7 +49,15 @@ class QuickSelect(forms.Select):
     grouped choices fall back to Django's own rendering."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        choices = list(self.choices)
+        choices = self.choices
+        if isinstance(choices, ModelChoiceIterator):
+            # One plain query: Django's iterator counts the rows first (list() asks its
+            # length) and then reads them through a server-side cursor, three round trips.
+            field = choices.field
+            choices = ([("", field.empty_label)] if field.empty_label is not None else []) \
+                + [choices.choice(obj) for obj in choices.queryset]
+        else:
+            choices = list(choices)
         if any(isinstance(label, (list, tuple)) for _, label in choices):
             return super().render(name, value, attrs, renderer)
         chosen = set(self.format_value(value))

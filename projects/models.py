@@ -47,6 +47,11 @@ class Project(models.Model):
         COMPLETED = "completed", "Completed"
         STOPPED = "stopped", "Stopped"
 
+    # The NHS.UK tag colour of each status (templates/projects/_status_tag.html and the
+    # project list's rows, projects/templatetags/project_list.py).
+    STATUS_TAG_MODIFIERS = {"proposed": "grey", "approved": "aqua-green", "active": "blue",
+                            "sustaining": "purple", "completed": "green", "stopped": "red"}
+
     class Visibility(models.TextChoices):
         TEAM = "team", "Project team and the trust's QI leads"
         TRUST = "trust", "Everyone at the trust"
@@ -154,6 +159,11 @@ class Project(models.Model):
 
     def get_absolute_url(self):
         return reverse("projects:detail", args=[self.pk])
+
+    @property
+    def status_tag_class(self) -> str:
+        modifier = self.STATUS_TAG_MODIFIERS.get(self.status)
+        return f"nhsuk-tag nhsuk-tag--{modifier}" if modifier else "nhsuk-tag"
 
 
 class TeamMember(models.Model):

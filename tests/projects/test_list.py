@@ -134,9 +134,10 @@ def test_list_query_count_is_constant(client, quentin, trust_a, ward_a, n,
     bulk_projects(trust_a, quentin, n, unit=ward_a)
     sign_in(client, quentin)
     # session, user, memberships (role map, cached for the request), filter choices:
-    # strategic themes, trusts, units; count; one page of projects joined to trust, unit
-    # and lead (stale is an annotation, "mine" a subquery); a QI lead's worklist (proposed
-    # projects awaiting approval, at most 11 rows).
+    # the newest project change and the strategic themes (kept until the next change),
+    # trusts (one plain query); count; one page of projects joined to trust, unit and lead
+    # (stale is an annotation, "mine" a subquery); a QI lead's worklist (proposed projects
+    # awaiting approval, at most 11 rows).
     with django_assert_max_num_queries(9):
         response = client.get(reverse("projects:list"), {"sort": "title", "mine": "1"})
     assert response.context["page"].paginator.count == n
@@ -217,3 +218,57 @@ def test_a_name_shared_by_two_trusts_narrows_by_trust(client, nadia, trust_a, tr
     assert "More than one unit matches" in both
     assert titles(client.get(url, {"unit_name": "Ward 12", "trust": trust_a.ods_code})) == [
         "Northgate ward 12"]
+
+
+def test_list_rows_are_the_markup_the_shared_templates_give(client, alice, trust_a, ward_a):
+    """The list writes its rows in one pass (projects/templatetags/project_list.py); each
+    must read as the row the templates gave before: title link, trust · unit · lead, the
+    status tag of _status_tag.html, the score with _stale_tag.html, the two dates."""
+    from django.template import Context, Template
+
+    old = TODAY - datetime.timedelta(days=90)
+    ProjectFactory(trust=trust_a, unit=ward_a, title="Falls <b>& ward</b>", status="active",
+                   progress_score=Decimal("2.5"), progress_scored_on=old,
+                   target_date=datetime.date(2027, 3, 31))
+    for status in ("proposed", "approved", "sustaining", "completed", "stopped"):
+        ProjectFactory(trust=trust_a, title=f"A {status} project", status=status,
+                       stopped_reason="Paused by the board" if status == "stopped" else "")
+    response = sign_in(client, alice).get(reverse("projects:list"))
+    projects = list(response.context["page"].object_list)
+    assert len(projects) == 6
+    row = Template(
+        '{% for project in projects %}<tr class="nhsuk-table__row">'
+        '<td class="nhsuk-table__cell"><a href="{{ project.get_absolute_url }}">'
+        '{{ project.title }}</a> <span class="nhsuk-body-s nhsuk-u-secondary-text-colour '
+        'nhsuk-u-display-block">{{ project.trust.ods_code }}{% if project.unit %} · '
+        "{{ project.unit.name }}{% endif %} · {{ project.lead }}</span></td>"
+        '<td class="nhsuk-table__cell">{% include "projects/_status_tag.html" %}</td>'
+        '<td class="nhsuk-table__cell">{% if project.progress_score is not None %}'
+        "{{ project.progress_score }}{% else %}"
+        '<span class="nhsuk-u-secondary-text-colour">None yet</span>{% endif %} '
+        '{% include "projects/_stale_tag.html" %}</td>'
+        '<td class="nhsuk-table__cell">{{ project.target_date|date:"j M Y"|default:"–" }}</td>'
+        '<td class="nhsuk-table__cell">{{ project.updated_at|date:"j M Y" }}</td></tr>'
+        "{% endfor %}")
+    expected = row.render(Context({"projects": projects}))
+    content = response.content.decode()
+
+    def squeeze(html):
+        return " ".join(html.replace("><", "> <").split())
+
+    assert squeeze(expected) in squeeze(content)
+    assert "Falls &lt;b&gt;&amp; ward&lt;/b&gt;" in content
+    assert "nhsuk-tag--blue" in content and "nhsuk-tag--purple" in content
+    assert "31 Mar 2027" in content and "Score out of date" in content
+
+
+def test_a_new_theme_is_a_filter_choice_at_once(client, nadia, trust_a):
+    ProjectFactory(trust=trust_a, title="A1", strategic_theme="Safety")
+    sign_in(client, nadia)
+    url = reverse("projects:list")
+    choices = [v for v, _ in client.get(url).context["form"].fields["theme"].choices]
+    assert choices == ["", "Safety"]
+    ProjectFactory(trust=trust_a, title="A2", strategic_theme="Flow")  # kept list is stale
+    choices = [v for v, _ in client.get(url).context["form"].fields["theme"].choices]
+    assert choices == ["", "Flow", "Safety"]
+    assert titles(client.get(url, {"theme": "Flow"})) == ["A2"]
