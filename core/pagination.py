@@ -27,9 +27,11 @@ import datetime as dt
 import json
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
@@ -177,3 +179,34 @@ class KeysetPagination(BasePagination):
                             "list on every page). Follow next links instead.",
              "schema": {"type": "integer", "minimum": 1}},
         ]
+
+
+class CappedPaginator(Paginator):
+    """Page numbers for a ranked search, counting no further than `cap` matches.
+
+    Counting every match of a common word ("falls": 28,000 of the learning repository's
+    263,000 rows) cost as much as ranking them (issue 21). Past `cap` the page says "more
+    than 1,000" and offers the first cap / per_page pages: nobody pages past the 50th
+    of a ranked list; they narrow the search. `capped` tells the template which to say.
+    """
+
+    def __init__(self, object_list, per_page, *, cap: int = 1000, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _found(self) -> int:
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._found, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self._found > self.cap
+
+    @property
+    def pages_label(self) -> str:
+        """What the pagination component shows after "Page 2 of": "50", or "50 or more"."""
+        return f"{self.num_pages} or more" if self.capped else str(self.num_pages)

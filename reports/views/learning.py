@@ -9,13 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.pagination import CappedPaginator
 from core.views import add_errors
 from organisations import access
 from organisations.models import Region
@@ -23,6 +23,7 @@ from reports import learning
 from reports.forms import CaseStudyForm, LearningSearchForm
 
 PAGE_SIZE = 20
+RESULTS_COUNTED = 1000  # a common word matches tens of thousands: count no further
 CRUMBS = [("Home", "/"), ("Learning repository", None)]
 
 
@@ -40,7 +41,7 @@ def learning_search(request):
         query = data["q"].strip()
         filters = {name: data[name] for name in learning.FILTERS if data.get(name)}
     rows = learning.find(request.user, query, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE, cap=RESULTS_COUNTED).get_page(request.GET.get("page"))
     results = learning.with_highlights(page.object_list, query, request.user)
     return render(request, "reports/learning/search.html", {
         "form": form, "query": query, "page": page, "results": results,

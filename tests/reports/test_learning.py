@@ -204,6 +204,26 @@ def test_the_page_costs_the_same_queries_for_small_and_large_data(
         assert page.content.decode().lower().count("<mark>huddle</mark>") >= min(n, 20)
 
 
+def test_a_common_word_counts_no_further_than_the_cap(client, trust_b, nadia, monkeypatch):
+    """Counting every match of a common word cost as much as ranking them (issue 21): past
+    the cap the page says "More than", offers the pages up to it, and still ranks."""
+    from reports.views import learning as views
+
+    _many(trust_b, 7)  # 7 projects and their change ideas match "huddle"
+    learning.rebuild_all()
+    matches = learning.find(nadia, "huddle").count()
+    assert matches > 4
+    monkeypatch.setattr(views, "RESULTS_COUNTED", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    _sign_in(client, nadia)
+    html = client.get(URL, {"q": "huddle"}).content.decode()
+    assert "More than 4 results for “huddle”" in html
+    assert "Page 2 of 2 or more" in html and "Add words or a filter" in html
+    monkeypatch.setattr(views, "RESULTS_COUNTED", matches)
+    html = client.get(URL, {"q": "huddle"}).content.decode()
+    assert f"{matches} results for “huddle”" in html and "More than" not in html
+
+
 # ---- case studies -------------------------------------------------------------------------
 
 
