@@ -1,8 +1,8 @@
 """Form helpers every app's forms share: NHS.UK classes on every widget."""
 
 from django import forms
-from django.forms.utils import flatatt
 from django.forms.models import ModelChoiceIterator
+from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 

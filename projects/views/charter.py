@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.pagination import CappedPaginator
 from core.views import add_errors
 from organisations import access
 from organisations.access import Permission
@@ -29,6 +30,7 @@ from projects.models import PROGRESS_LABELS, Project, TeamMember
 from projects.views.common import crumbs as _crumbs
 
 PAGE_SIZE = 25
+SEARCH_MATCHES_COUNTED = 1000
 
 # Other slices add sections to the project page. Each module may define
 # `project_page_context(request, project) -> dict`; a section renders only when its flag is
@@ -54,7 +56,16 @@ def project_list(request):
     filters = form.filters() if form.is_bound and form.is_valid() else _valid_part(form)
     # The table shows none of the long text fields; leaving them out keeps the sort narrow.
     qs = selectors.project_list(request.user, **filters).defer(*LIST_DEFERRED)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    searching = bool(filters.get("search", "").strip())
+    # A ranked search of a common word matches most of the country's projects: count no
+    # further than the cap (the filters alone are counted exactly), rank the matches alone
+    # and join only the page's rows to their trust, unit and lead.
+    paginator = (CappedPaginator(qs, PAGE_SIZE, cap=SEARCH_MATCHES_COUNTED) if searching
+                 else Paginator(qs, PAGE_SIZE))
+    page = paginator.get_page(request.GET.get("page"))
+    if searching:
+        page.object_list = selectors.list_rows(
+            list(page.object_list.values_list("pk", flat=True)), defer=LIST_DEFERRED)
     sort = filters["sort"]
     columns = []
     for label, key in COLUMNS:

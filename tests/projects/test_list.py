@@ -272,3 +272,16 @@ def test_a_new_theme_is_a_filter_choice_at_once(client, nadia, trust_a):
     choices = [v for v, _ in client.get(url).context["form"].fields["theme"].choices]
     assert choices == ["", "Flow", "Safety"]
     assert titles(client.get(url, {"theme": "Flow"})) == ["A2"]
+
+
+def test_a_search_counts_no_further_than_the_cap(client, nadia, trust_a, monkeypatch):
+    from projects.views import charter
+
+    bulk_projects(trust_a, nadia, 6)  # "Bulk project …": all match "bulk"
+    sign_in(client, nadia)
+    monkeypatch.setattr(charter, "SEARCH_MATCHES_COUNTED", 4)
+    html = client.get(reverse("projects:list"), {"search": "bulk"}).content.decode()
+    assert "More than 4 projects match your filters" in html
+    # the filters alone are counted exactly
+    html = client.get(reverse("projects:list"), {"status": "active"}).content.decode()
+    assert "6 projects match your filters" in html
