@@ -58,8 +58,12 @@ def _fmt(v: float) -> str:
 
 
 def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
-               label: str = "") -> str:
-    """An SVG document fragment (a <svg> element) of `figure` (a Plotly figure dict)."""
+               label: str = "", tooltips: bool = True) -> str:
+    """An SVG document fragment (a <svg> element) of `figure` (a Plotly figure dict).
+
+    `tooltips=False` is for paper (the board pack's PDF): the same picture, but the points
+    of one colour are one <path> and carry no hover text. WeasyPrint drew each of a pack's
+    3,000 <circle>s, with its <title>, on its own (issue 21)."""
     layout = figure.get("layout", {})
     traces = [t for t in figure.get("data", []) if t.get("type", "scatter") == "scatter"]
     dates = layout.get("xaxis", {}).get("type") == "date"
@@ -157,16 +161,25 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
             colours = marker.get("color", line.get("color", "#7B7D7D"))
             size = float(marker.get("size", 8)) / 2
             texts = trace.get("text") or []
+            dots: dict[str, list[str]] = {}  # colour → the points drawn in it, on paper
             for i, (x, y) in enumerate(zip(trace.get("x", []), trace.get("y", []),
                                            strict=False)):
                 if x is None or y is None:
                     continue
                 colour = colours[i] if isinstance(colours, list) else colours
+                if not tooltips:  # a circle as two arcs of one path
+                    dots.setdefault(colour, []).append(
+                        f"M{px(x) - size:.1f} {py(y):.1f}a{size:g} {size:g} 0 1 0 "
+                        f"{2 * size:g} 0a{size:g} {size:g} 0 1 0 {-2 * size:g} 0z")
+                    continue
                 tip = escape(texts[i]) if i < len(texts) else ""
                 out.append(f'<circle class="app-chart-svg__point" cx="{px(x):.1f}" '
                            f'cy="{py(y):.1f}" r="{size:g}" fill="{escape(colour)}" '
                            f'stroke="#FFFFFF" stroke-width="0.5"><title>{tip}</title>'
                            "</circle>")
+            out.extend(f'<path class="app-chart-svg__points" d="{"".join(d)}" '
+                       f'fill="{escape(colour)}" stroke="#FFFFFF" stroke-width="0.5"/>'
+                       for colour, d in dots.items())
     # Annotations (notes on points): a short label above the point.
     for note in layout.get("annotations", []):
         if note.get("x") is None or note.get("y") is None or note.get("yref") != "y":

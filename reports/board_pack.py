@@ -63,7 +63,7 @@ def build_html(pack, progress=lambda percent: None) -> str:
         measure = full[snap.measure_id]
         measure_points = points.get(measure.pk, [])
         if measure_points:
-            context = measure_chart_context(measure, measure_points)
+            context = measure_chart_context(measure, measure_points, tooltips=False)
             if context.get("has_chart"):
                 charts.append({"measure": measure, "svg": context["figure_svg"],
                                "reading": context["reading"]})

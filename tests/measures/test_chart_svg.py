@@ -109,3 +109,20 @@ def test_the_figure_describes_itself_as_the_page_does(trust_a, alice):
     ctx = _context(measure)
     description = ctx["figure"]["layout"]["meta"]["description"]
     assert description == ctx["reading"] and "%" in description and "0.8" not in description
+
+
+def test_on_paper_the_same_points_are_drawn_as_one_path_per_colour(measure):
+    """The board pack's charts (tooltips=False): every point where the screen chart puts it,
+    in its colour, with no hover text, and one <path> per colour instead of a <circle> each."""
+    screen = _circles(str(_context(measure)["figure_svg"]))
+    paper = str(charts.measure_chart_context(
+        measure, list(measure.points.order_by("period")), tooltips=False)["figure_svg"])
+    assert "<circle" not in paper
+    drawn = []
+    for d, fill in re.findall(r'<path class="app-chart-svg__points" d="([^"]+)" '
+                              r'fill="([^"]+)"', paper):
+        for x, y, r in re.findall(r"M([\d.]+) ([\d.]+)a([\d.]+)", d):
+            drawn.append((round(float(x) + float(r), 1), float(y), fill))
+    assert sorted(drawn) == sorted((round(x, 1), y, fill) for x, y, fill in screen)
+    assert len({fill for _, _, fill in drawn}) == paper.count("app-chart-svg__points") > 1
+    assert "Huddle &lt;started&gt;" in paper  # the notes stay
