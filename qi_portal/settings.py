@@ -408,5 +408,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # One line per task is noise when tasks run in-process (seeding runs dozens).
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        # WeasyPrint turns fontTools up to DEBUG while it subsets the pack's fonts (to
+        # catch its warnings); propagating, that put ~300 debug lines a board pack into
+        # the worker's log. Its own warnings still reach the console.
+        "fontTools": {"level": "WARNING", "handlers": ["console"], "propagate": False},
     },
 }

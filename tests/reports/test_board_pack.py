@@ -136,3 +136,16 @@ def test_the_pack_shows_only_what_the_asker_may_see(client, bob, trust_a, measur
     pack = BoardPack.objects.get()
     assert pack.status == "ready"
     assert "Secret measure" not in pack.html and "Private project" not in pack.html
+
+
+def test_building_a_pdf_puts_no_font_debugging_in_the_log(caplog):
+    """WeasyPrint sets fontTools to DEBUG while it subsets fonts; those records must not
+    reach the worker's log (they were ~300 lines a pack)."""
+    import logging
+
+    from reports.board_pack import build_pdf
+
+    with caplog.at_level(logging.DEBUG):
+        pdf = build_pdf("<p>Falls per 1,000 bed days: 6.27</p>")
+    assert pdf.startswith(b"%PDF")
+    assert [r for r in caplog.records if r.name.startswith("fontTools")] == []
