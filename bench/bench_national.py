@@ -16,7 +16,10 @@ figure is taken as a ratio against a baseline measured in the same run:
     interactive queue → the trust's dashboard showing the new value, in seconds;
 (d) the peak memory (VmHWM) of the worker processes during the rebuild;
 (e) the national project list as the national analyst (first page, a search, a unit typed
-    in the filter) against the bare portal page.
+    in the filter) against the bare portal page;
+(f) the data-points API against a bare DRF view; (g) a 2,000-point measure page;
+(h) a board pack of the 100-project trust 3: its HTML and WeasyPrint's PDF, in seconds.
+The learning repository's search is timed on its own richer text by bench/bench_search.py.
 
     make bench-national                       # the whole country (several minutes)
     python bench/bench_national.py --scale 0.05 --no-append   # a quick check
@@ -552,6 +555,30 @@ def save_to_dashboard_seconds(ids: dict, tries: int = 5) -> tuple[float, float]:
     return statistics.median(stored), statistics.median(shown)
 
 
+def board_pack_seconds(ids: dict) -> tuple[float, float, int]:
+    """A board pack for trust 3 (100 projects, 300 measures, up to 60 charts), as its board
+    member: (seconds to render the HTML, seconds for WeasyPrint's PDF, charts)."""
+    import logging
+
+    from organisations.models import Trust, User
+    from reports import board_pack
+    from reports.models import BoardPack
+
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    trust = Trust.objects.get(pk=3)
+    with _bench_settings():
+        pack = BoardPack.objects.create(trust=trust, month=dt.date(2026, 11, 1),
+                                        requested_by=User.objects.get(pk=ids["board_of"][3]))
+        t0 = time.perf_counter()
+        html = board_pack.build_html(pack)
+        t1 = time.perf_counter()
+        board_pack.build_pdf(html)
+        t2 = time.perf_counter()
+        pack.delete()
+    print(f"  board pack, trust 3: HTML {t1 - t0:.2f} s, PDF {t2 - t1:.2f} s")
+    return t1 - t0, t2 - t1, html.count("<svg")
+
+
 def _page_lines(pages: dict, latency: tuple[float, float]) -> list[str]:
     kept, built = pages["kept"], pages["built"]
     return [
@@ -609,6 +636,7 @@ def main(argv=None) -> int:
     two, peak2 = rebuild_seconds(2)
     pages = page_medians(ids, args.repeat)
     latency = save_to_dashboard_seconds(ids)
+    pack_html, pack_pdf, pack_charts = board_pack_seconds(ids)
     date = time.strftime("%Y-%m-%d")
     lines = [
         "", f"### {date}, --scale {args.scale:g}: {c['trusts']:,} trusts, "
@@ -622,6 +650,9 @@ def main(argv=None) -> int:
         f"| (a) rebuild, 2 workers | {two:.1f} s | 1 worker {one:.1f} s | {one / two:.2f}× "
         "faster | ≥ 1.6× |",
         *_page_lines(pages, latency),
+        f"| (h) board pack, 100 projects ({pack_charts} charts): HTML | {pack_html:.2f} s "
+        "| | | |",
+        f"| (h) board pack, 100 projects: PDF | {pack_pdf:.2f} s | | | ≤ 1.5 s |",
         f"| (d) peak memory of a rebuild worker | {max(peak1, peak2):.0f} MB | | | |",
     ]
     print("\n".join(lines))
@@ -653,6 +684,7 @@ def reuse(args) -> int:
     print("\n".join(line for line in _page_lines(pages, (0.0, 0.0)) if "(c)" not in line))
     latency = save_to_dashboard_seconds(ids)
     print("\n".join(line for line in _page_lines(pages, latency) if "(c)" in line))
+    board_pack_seconds(ids)
     return 0
 
 

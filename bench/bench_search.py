@@ -11,7 +11,9 @@ text from a QI vocabulary (falls, sepsis six, discharge before noon, huddles...)
     highlights, and the count for the pagination) for the four demo queries, as a national
     analyst and as a trust clinician — median of --repeat runs, milliseconds;
 (c) the project list's search (projects.selectors.project_list, first page and count), as
-    the same two people.
+    the same two people;
+(d) the repository's whole page for the same queries and people, against the bare portal
+    page in the same run.
 
     python bench/bench_search.py --scale 1          # ~2 minutes
     python bench/bench_search.py --scale 0.1 --no-append
@@ -91,6 +93,7 @@ def setup(reuse: bool = False) -> None:
     os.environ.update({
         "DATABASE_URL": f"{PG}/{DB}", "DEBUG": "false", "LOG_LEVEL": "WARNING",
         "SECRET_KEY": "bench-search-" + "x" * 40, "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "false",
         "DJANGO_SETTINGS_MODULE": "qi_portal.settings",
     })
     import django
@@ -178,6 +181,31 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def whole_pages(analyst, lead, repeat: int) -> list[tuple]:
+    """(d) The repository page itself, through the portal's middleware and templates
+    (filter choices kept, as for every request after a user's first), against the bare
+    portal page (base.html) in the same run: the ratio issue 21 aims at (≤ 10×)."""
+    from bench.bench_national import _bench_client, _bench_settings
+
+    client = _bench_client()
+    out = []
+    with _bench_settings():
+        for who, user in (("national analyst", analyst), ("trust clinician", lead)):
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            bare = median_ms(lambda: client.get("/bench-page/"), repeat)
+            for query in QUERIES:
+                def get(query=query):
+                    response = client.get("/national/learning/", {"q": query})
+                    assert response.status_code == 200, response.status_code
+
+                ms = median_ms(get, repeat)
+                out.append((f"whole page ({ms / bare:.1f}× the bare portal page, "
+                            f"{bare:.1f} ms)", query, who, 0, ms))
+                print(f"  whole page {query!r:26} {who:17} {ms:7.1f} ms = "
+                      f"{ms / bare:.1f}× bare page {bare:.1f} ms")
+    return out
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     setup(args.reuse)
@@ -234,6 +262,7 @@ def main(argv=None) -> int:
             ms = median_ms(projects, max(3, args.repeat // 3))
             results.append(("project list", query, who, found, ms))
             print(f"  project list {query!r:24} {who:17} {found:8,} found {ms:7.1f} ms")
+    results += whole_pages(analyst, lead, args.repeat)
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         version = cursor.fetchone()[0].split(",")[0]
