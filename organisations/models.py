@@ -125,7 +125,13 @@ class Trust(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.ods_code})"
+        return self.label(self.name, self.ods_code)
+
+    @staticmethod
+    def label(name: str, ods_code: str) -> str:
+        """How a trust is named in lists, from its two fields (for choices read as values,
+        without building 200 Trust rows)."""
+        return f"{name} ({ods_code})"
 
 
 class Unit(models.Model):

@@ -245,8 +245,13 @@ class ProjectFilterForm(NHSFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["trust"].queryset = (access.trusts_visible_to(user).order_by("name")
-                                         .select_related(None).only("pk", "ods_code", "name"))
+        trusts = access.trusts_visible_to(user).order_by("name").select_related(None)
+        self.fields["trust"].queryset = trusts  # what a chosen code is checked against
+        # The choices as plain values: building the country's 200 Trust rows to print
+        # their names cost more than the rest of the filter form (issue 21).
+        self.fields["trust"].widget.choices = [("", self.fields["trust"].empty_label)] + [
+            (code, Trust.label(name, code))
+            for code, name in trusts.values_list("ods_code", "name")]
         units = access.units_visible_to(user).order_by("trust__name", "path")
         self.fields["unit"].queryset = units
         self.fields["unit"].show_trust = True
