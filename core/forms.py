@@ -1,7 +1,6 @@
 """Form helpers every app's forms share: NHS.UK classes on every widget."""
 
 from django import forms
-from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -49,15 +48,7 @@ class QuickSelect(forms.Select):
     grouped choices fall back to Django's own rendering."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        choices = self.choices
-        if isinstance(choices, ModelChoiceIterator):
-            # One plain query: Django's iterator counts the rows first (list() asks its
-            # length) and then reads them through a server-side cursor, three round trips.
-            field = choices.field
-            choices = ([("", field.empty_label)] if field.empty_label is not None else []) \
-                + [choices.choice(obj) for obj in choices.queryset]
-        else:
-            choices = list(choices)
+        choices = list(self.choices)
         if any(isinstance(label, (list, tuple)) for _, label in choices):
             return super().render(name, value, attrs, renderer)
         chosen = set(self.format_value(value))

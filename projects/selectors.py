@@ -242,11 +242,7 @@ def themes_visible_to(user) -> list[str]:
     membership that shows more projects)."""
     latest = Project.objects.aggregate(at=Max("updated_at"))["at"]
     key = f"project-themes:{user.pk}:{latest.timestamp() if latest else 0}"
-    found = cache.get(key)
-    if found is None:
-        found = _themes_visible_to(user)
-        cache.set(key, found, THEMES_CACHE_SECONDS)
-    return found
+    return cache.get_or_set(key, lambda: _themes_visible_to(user), THEMES_CACHE_SECONDS)
 
 
 def _themes_visible_to(user) -> list[str]:

@@ -330,11 +330,7 @@ def facets(user, *, built=None) -> dict:
     per user for a few minutes and until the repository is rebuilt (`built`, from
     `built_at`): they cost ~200 ms on the national table, the search itself less."""
     key = f"learning-facets:{user.pk}:{built.timestamp() if built else 0}"
-    found = cache.get(key)
-    if found is None:
-        found = _facets(user)
-        cache.set(key, found, FACETS_CACHE_SECONDS)
-    return found
+    return cache.get_or_set(key, lambda: _facets(user), FACETS_CACHE_SECONDS)
 
 
 def _facets(user) -> dict:

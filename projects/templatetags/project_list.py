@@ -3,7 +3,7 @@
 A row per project through the template engine (two includes, a dozen filters and tags)
 was most of the national project list's time (issue 21): 25 rows cost more than the rest
 of the page. The markup is the one templates/projects/_status_tag.html and _stale_tag.html
-give elsewhere; tests/projects/test_list_rows.py holds the two to the same HTML.
+give elsewhere; tests/projects/test_list.py holds the two to the same HTML.
 """
 
 from __future__ import annotations
