@@ -25,6 +25,22 @@ def escape(text) -> str:
     return _escape(unescape(str(text)))
 
 MARGIN = {"l": 64, "r": 16, "t": 40, "b": 56}
+# On paper a chart is 180 mm wide: a viewBox unit is 0.25 mm (0.709 pt).
+PAPER_WIDTH_MM = 180
+# The paper chart's labels are HTML laid over the SVG (see figure_svg). The board pack puts
+# this in its stylesheet.
+PAPER_CSS = (
+    f".app-chart-paper {{ position: relative; width: {PAPER_WIDTH_MM}mm; max-width: 100%; "
+    "height: 0; padding-bottom: 50%; }\n"
+    ".app-chart-paper svg { position: absolute; left: 0; top: 0; width: 100%; "
+    "height: 100%; }\n"
+    ".app-chart-paper span { position: absolute; white-space: nowrap; line-height: 1; "
+    "font-family: Arial, sans-serif; }\n"
+    ".app-chart-paper .m { text-align: center; } .app-chart-paper .e { text-align: right; }\n"
+    ".app-chart-paper .r { transform: rotate(-90deg); transform-origin: 50% 85%; }\n"
+)
+_ANCHOR_BOX = 360  # the width, in viewBox units, of the box a centred or end label sits in
+_ASCENT = 0.85  # the baseline's depth in a line box of line-height 1 (Arial), in ems
 _DASH = {"dash": "6 4", "dot": "2 3", "dashdot": "6 3 2 3"}
 
 
@@ -57,13 +73,62 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.3g}"
 
 
+class _Labels:
+    """The chart's texts: SVG <text> on screen; on paper, HTML spans placed over the SVG in
+    percentages of the chart (PAPER_CSS), because WeasyPrint lays out SVG text one glyph at
+    a time (a board pack's 1,100 labels took 1.6 s of its PDF) and HTML text once a line."""
+
+    def __init__(self, width: int, height: int, paper: bool):
+        self.width, self.height, self.paper, self.spans = width, height, paper, []
+
+    def text(self, x: float, y: float, content: str, *, size: int, fill: str,
+             anchor: str = "start", bold: bool = False, rotate: bool = False,
+             css_class: str = "", title: str = "") -> str:
+        """The SVG for a label of `content` (already escaped) with its baseline at (x, y),
+        anchored at its start, middle ("m") or end ("e"); on paper "", the span is kept
+        for `html`."""
+        if not self.paper:
+            attrs = [f'class="{css_class}"'] if css_class else []
+            attrs.append(f'transform="translate({x:g} {y:g}) rotate(-90)"' if rotate
+                         else f'x="{x:.1f}" y="{y:.1f}"')
+            attrs.append(f'font-size="{size}"')
+            if bold:
+                attrs.append('font-weight="bold"')
+            if anchor != "start":
+                attrs.append(f'text-anchor="{"middle" if anchor == "m" else "end"}"')
+            attrs.append(f'fill="{fill}"')
+            tip = f"<title>{title}</title>" if title else ""
+            return f'<text {" ".join(attrs)}>{content}{tip}</text>'
+        left = x - {"start": 0, "m": _ANCHOR_BOX / 2, "e": _ANCHOR_BOX}[anchor]
+        style = [f"left:{left / self.width * 100:.2f}%",
+                 f"top:{(y - _ASCENT * size) / self.height * 100:.2f}%",
+                 f"font-size:{size * PAPER_WIDTH_MM / self.width * 72 / 25.4:.2f}pt",
+                 f"color:{fill}"]
+        if anchor != "start":
+            style.append(f"width:{_ANCHOR_BOX / self.width * 100:.2f}%")
+        if bold:
+            style.append("font-weight:bold")
+        classes = " ".join(c for c in (anchor if anchor != "start" else "",
+                                       "r" if rotate else "") if c)
+        attrs = f' class="{classes}"' if classes else ""
+        self.spans.append(f'<span{attrs} style="{";".join(style)}">{content}</span>')
+        return ""
+
+    def html(self, svg: str) -> str:
+        if not self.paper:
+            return svg
+        return f'<div class="app-chart-paper">{svg}{"".join(self.spans)}</div>'
+
+
 def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
-               label: str = "", tooltips: bool = True) -> str:
+               label: str = "", paper: bool = False) -> str:
     """An SVG document fragment (a <svg> element) of `figure` (a Plotly figure dict).
 
-    `tooltips=False` is for paper (the board pack's PDF): the same picture, but the points
-    of one colour are one <path> and carry no hover text. WeasyPrint drew each of a pack's
-    3,000 <circle>s, with its <title>, on its own (issue 21)."""
+    `paper=True` is for the board pack's PDF: the same picture, drawn the way WeasyPrint
+    draws fast (issue 21). The points of one colour are one <path> of round dots with no
+    hover text (it drew each of a pack's 3,000 <circle>s, with its <title>, on its own, and
+    turned each circle's arcs into curves), and the labels are HTML over the SVG (_Labels):
+    a <div class="app-chart-paper"> that needs PAPER_CSS."""
     layout = figure.get("layout", {})
     traces = [t for t in figure.get("data", []) if t.get("type", "scatter") == "scatter"]
     dates = layout.get("xaxis", {}).get("type") == "date"
@@ -81,8 +146,9 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart-svg" '
             f'viewBox="0 0 {width} {height}" width="100%" role="img" '
             f'aria-label="{title}">' f"<title>{title}</title><desc>{description}</desc>")
+    labels = _Labels(width, height, paper)
     if not xs:
-        return head + "</svg>"
+        return labels.html(head + "</svg>")
     x_lo, x_hi = min(xs), max(xs)
     if x_hi == x_lo:
         x_lo, x_hi = x_lo - 1, x_hi + 1
@@ -98,28 +164,27 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
     def py(y) -> float:
         return bottom - (float(y) - y_lo) / (y_hi - y_lo) * (bottom - top)
 
-    out = [head, f'<text x="{left}" y="22" font-size="15" font-weight="bold" '
-                 f'fill="#212B32">{title}</text>']
+    out = [head, labels.text(left, 22, title, size=15, bold=True, fill="#212B32")]
     # Axes, y ticks with grid lines, x ticks (dates as "Mon YYYY").
     for t in _nice_ticks(y_lo, y_hi):
         y = py(t)
         out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" '
                    'stroke="#E8EDEE" stroke-width="1"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
-                   f'fill="#4C6272">{_fmt(t)}</text>')
+        out.append(labels.text(left - 6, y + 4, _fmt(t), size=11, anchor="e",
+                               fill="#4C6272"))
     out.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#4C6272"/>')
     axis_title = escape(((layout.get("yaxis") or {}).get("title") or {}).get("text", ""))
     if axis_title:
-        out.append(f'<text transform="translate(14 {(top + bottom) / 2:.0f}) rotate(-90)" '
-                   f'font-size="11" text-anchor="middle" fill="#4C6272">{axis_title}</text>')
+        out.append(labels.text(14, round((top + bottom) / 2), axis_title, size=11,
+                               anchor="m", rotate=True, fill="#4C6272"))
     values = next((t for t in traces if "markers" in t.get("mode", "")), traces[-1])
     xvals = [x for x in values.get("x", []) if x is not None]
     step = max(1, math.ceil(len(xvals) / 8))
     for x in xvals[::step]:
         text = (dt.date.fromisoformat(str(x)[:10]).strftime("%b %Y") if dates
                 else _fmt(float(x)))
-        out.append(f'<text x="{px(x):.1f}" y="{bottom + 16}" font-size="11" '
-                   f'text-anchor="middle" fill="#4C6272">{escape(text)}</text>')
+        out.append(labels.text(px(x), bottom + 16, escape(text), size=11, anchor="m",
+                               fill="#4C6272"))
     # Phase breaks and PDSA lines (shapes), under the data.
     for shape in layout.get("shapes", []):
         if shape.get("type") != "line" or shape.get("xref") != "x":
@@ -167,19 +232,19 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
                 if x is None or y is None:
                     continue
                 colour = colours[i] if isinstance(colours, list) else colours
-                if not tooltips:  # a circle as two arcs of one path
-                    dots.setdefault(colour, []).append(
-                        f"M{px(x) - size:.1f} {py(y):.1f}a{size:g} {size:g} 0 1 0 "
-                        f"{2 * size:g} 0a{size:g} {size:g} 0 1 0 {-2 * size:g} 0z")
+                if paper:  # a dot: a line of no length, its round cap as wide as the circle
+                    dots.setdefault(colour, []).append(f"M{px(x):.1f} {py(y):.1f}h0")
                     continue
                 tip = escape(texts[i]) if i < len(texts) else ""
                 out.append(f'<circle class="app-chart-svg__point" cx="{px(x):.1f}" '
                            f'cy="{py(y):.1f}" r="{size:g}" fill="{escape(colour)}" '
                            f'stroke="#FFFFFF" stroke-width="0.5"><title>{tip}</title>'
                            "</circle>")
-            out.extend(f'<path class="app-chart-svg__points" d="{"".join(d)}" '
-                       f'fill="{escape(colour)}" stroke="#FFFFFF" stroke-width="0.5"/>'
-                       for colour, d in dots.items())
+            for colour, d in dots.items():  # the white rim under, as the circles' stroke
+                for stroke, wide in (("#FFFFFF", 2 * size + 0.5), (escape(colour), 2 * size)):
+                    out.append(f'<path class="app-chart-svg__points" d="{"".join(d)}" '
+                               f'fill="none" stroke="{stroke}" stroke-width="{wide:g}" '
+                               'stroke-linecap="round"/>')
     # Annotations (notes on points): a short label above the point.
     for note in layout.get("annotations", []):
         if note.get("x") is None or note.get("y") is None or note.get("yref") != "y":
@@ -189,9 +254,9 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
         x, y = px(note["x"]), py(note["y"])
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y - 6:.1f}" y2="{y - 22:.1f}" '
                    'stroke="#4C6272" stroke-width="0.75"/>')
-        out.append(f'<text class="app-chart-svg__note" x="{x:.1f}" y="{y - 26:.1f}" '
-                   f'font-size="10" text-anchor="middle" fill="#212B32">{escape(short)}'
-                   f"<title>{escape(text)}</title></text>")
+        out.append(labels.text(x, y - 26, escape(short), size=10, anchor="m",
+                               fill="#212B32", css_class="app-chart-svg__note",
+                               title=escape(text)))
     # A legend of the named lines.
     lx = left
     for trace in traces:
@@ -201,8 +266,8 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
         colour = escape(trace.get("line", {}).get("color", "#231F20"))
         out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{height - 14}" y2="{height - 14}" '
                    f'stroke="{colour}" stroke-width="2"/>')
-        out.append(f'<text x="{lx + 22}" y="{height - 10}" font-size="11" '
-                   f'fill="#212B32">{escape(name)}</text>')
+        out.append(labels.text(lx + 22, height - 10, escape(name), size=11,
+                               fill="#212B32"))
         lx += 30 + 6.5 * len(name)
     out.append("</svg>")
-    return "".join(out)
+    return labels.html("".join(out))

@@ -444,7 +444,7 @@ def value_label(measure, value) -> str:
     return f"{text} {unit}"
 
 
-def measure_chart_context(measure, points, *, pdsa_markers=(), tooltips=True) -> dict:
+def measure_chart_context(measure, points, *, pdsa_markers=(), paper=False) -> dict:
     """The SPC chart, icons, reading and table for one measure's points.
 
     Computed from the points on this request (a few hundred at most) rather than read from
@@ -512,9 +512,9 @@ def measure_chart_context(measure, points, *, pdsa_markers=(), tooltips=True) ->
         "result": result,
         "figure": figure,
         # The same figure drawn server-side: shown without JavaScript and in print.
-        # (`tooltips=False`: for paper, measures.chart_svg.figure_svg)
+        # (`paper=True`: for the board pack, see measures.chart_svg.figure_svg)
         "figure_svg": mark_safe(figure_svg(figure, label=reading,  # escaped by chart_svg
-                                           tooltips=tooltips)),
+                                           paper=paper)),
         "reading": reading,
         # Too few points to read a target: no assurance icon (the reading says so).
         "icons": icons(result.variation_icon,

@@ -14,7 +14,9 @@ import logging
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from measures.chart_svg import PAPER_CSS
 from measures.charts import measure_chart_context, value_label
 from measures.models import DataPoint, Measure
 from projects import selectors as project_selectors
@@ -63,7 +65,7 @@ def build_html(pack, progress=lambda percent: None) -> str:
         measure = full[snap.measure_id]
         measure_points = points.get(measure.pk, [])
         if measure_points:
-            context = measure_chart_context(measure, measure_points, tooltips=False)
+            context = measure_chart_context(measure, measure_points, paper=True)
             if context.get("has_chart"):
                 charts.append({"measure": measure, "svg": context["figure_svg"],
                                "reading": context["reading"]})
@@ -76,6 +78,7 @@ def build_html(pack, progress=lambda percent: None) -> str:
         "signals": signals,
         "matrix": matrix,
         "charts": charts,
+        "chart_css": mark_safe(PAPER_CSS),  # a constant of ours
         "built_at": timezone.now(),
     })
 

@@ -111,18 +111,65 @@ def test_the_figure_describes_itself_as_the_page_does(trust_a, alice):
     assert description == ctx["reading"] and "%" in description and "0.8" not in description
 
 
+def _paper(measure):
+    return str(charts.measure_chart_context(
+        measure, list(measure.points.order_by("period")), paper=True)["figure_svg"])
+
+
 def test_on_paper_the_same_points_are_drawn_as_one_path_per_colour(measure):
-    """The board pack's charts (tooltips=False): every point where the screen chart puts it,
-    in its colour, with no hover text, and one <path> per colour instead of a <circle> each."""
+    """The board pack's charts (paper=True): every point where the screen chart puts it, in
+    its colour, with no hover text: per colour one path of round dots over a white rim,
+    instead of a <circle> each."""
     screen = _circles(str(_context(measure)["figure_svg"]))
-    paper = str(charts.measure_chart_context(
-        measure, list(measure.points.order_by("period")), tooltips=False)["figure_svg"])
+    paper = _paper(measure)
     assert "<circle" not in paper
-    drawn = []
-    for d, fill in re.findall(r'<path class="app-chart-svg__points" d="([^"]+)" '
-                              r'fill="([^"]+)"', paper):
-        for x, y, r in re.findall(r"M([\d.]+) ([\d.]+)a([\d.]+)", d):
-            drawn.append((round(float(x) + float(r), 1), float(y), fill))
+    paths = re.findall(r'<path class="app-chart-svg__points" d="([^"]+)" fill="none" '
+                       r'stroke="([^"]+)" stroke-width="([\d.]+)" stroke-linecap="round"/>',
+                       paper)
+    rims = [(d, float(w)) for d, stroke, w in paths if stroke == "#FFFFFF"]
+    dots = [(d, stroke, float(w)) for d, stroke, w in paths if stroke != "#FFFFFF"]
+    drawn = [(float(x), float(y), fill) for d, fill, _ in dots
+             for x, y in re.findall(r"M([\d.]+) ([\d.]+)h0", d)]
     assert sorted(drawn) == sorted((round(x, 1), y, fill) for x, y, fill in screen)
-    assert len({fill for _, _, fill in drawn}) == paper.count("app-chart-svg__points") > 1
-    assert "Huddle &lt;started&gt;" in paper  # the notes stay
+    assert len({fill for _, _, fill in drawn}) == len(dots) == len(rims) > 1
+    assert [d for d, _ in rims] == [d for d, _, _ in dots]  # a rim under every dot
+    assert all(rim > dot for (_, rim), (_, _, dot) in zip(rims, dots, strict=True))
+
+
+def _spans(html):
+    return re.findall(r'<span(?: class="([^"]*)")? style="left:(-?[\d.]+)%;top:(-?[\d.]+)%;'
+                      r'[^"]*">([^<]*)</span>', html)
+
+
+def test_on_paper_the_labels_are_html_over_the_svg_where_the_svg_puts_its_text(measure):
+    """WeasyPrint draws SVG text a glyph at a time: on paper every label the screen chart
+    writes as <text> is an HTML span over the SVG instead, the same words (escaped), at the
+    same place in percentages of the chart, anchored as the SVG anchors it."""
+    screen = str(_context(measure)["figure_svg"])
+    paper = _paper(measure)
+    assert paper.startswith('<div class="app-chart-paper"><svg') and "<text" not in paper
+    texts = re.findall(r'<text (?:class="[^"]*" )?(?:x="([\d.]+)" y="([\d.]+)"|'
+                       r'transform="translate\(([\d.]+) ([\d.]+)\) rotate\(-90\)")'
+                       r'[^>]*?(?: text-anchor="(\w+)")? fill="[^"]+">([^<]*)', screen)
+    spans = _spans(paper)
+    assert len(spans) == paper.count("<span") > 15  # title, ticks, axis title, note, legend
+    assert [words for *_, words in spans] == [words for *_, words in texts]
+    assert "Huddle &lt;started&gt;" in paper and "<b onmouseover" not in paper
+    box = 360 / 720 * 100  # the width a centred or end-anchored label is placed in
+    for (classes, left, top, _), (x, y, rx, ry, anchor, _) in zip(spans, texts, strict=True):
+        x, y = float(x or rx), float(y or ry)
+        shift = {"": 0, "middle": box / 2, "end": box}[anchor]
+        assert float(left) + shift == pytest.approx(x / 720 * 100, abs=0.15)
+        assert float(top) < y / 360 * 100 < float(top) + 4  # the baseline in the line box
+        assert ("m" in classes.split()) == (anchor == "middle")
+        assert ("r" in classes.split()) == bool(rx)  # the y axis title, turned
+
+
+def test_the_paper_chart_is_drawn_by_weasyprint(measure):
+    """The board pack's form of the chart makes a PDF with its labels as text."""
+    from weasyprint import HTML
+
+    from measures.chart_svg import PAPER_CSS
+
+    pdf = HTML(string=f"<style>{PAPER_CSS}</style>{_paper(measure)}").write_pdf()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 2000
