@@ -31,11 +31,16 @@ PAPER_WIDTH_MM = 180
 # this in its stylesheet.
 PAPER_CSS = (
     f".app-chart-paper {{ position: relative; width: {PAPER_WIDTH_MM}mm; max-width: 100%; "
-    "height: 0; padding-bottom: 50%; }\n"
+    "height: 0; padding-bottom: 50%; margin-bottom: 3mm; }\n"
     ".app-chart-paper svg { position: absolute; left: 0; top: 0; width: 100%; "
     "height: 100%; }\n"
-    ".app-chart-paper span { position: absolute; white-space: nowrap; line-height: 1; "
+    ".app-chart-paper > span { position: absolute; white-space: nowrap; line-height: 1; "
     "font-family: Arial, sans-serif; }\n"
+    ".app-chart-paper .l { white-space: normal; line-height: 1.3; }\n"
+    ".app-chart-paper .l b { display: inline-block; font-weight: normal; margin-right: 3mm; "
+    "white-space: nowrap; }\n"
+    ".app-chart-paper .l i { display: inline-block; width: 4.5mm; border-top: 0.5mm solid; "
+    "vertical-align: middle; margin-right: 1mm; }\n"
     ".app-chart-paper .m { text-align: center; } .app-chart-paper .e { text-align: right; }\n"
     ".app-chart-paper .r { transform: rotate(-90deg); transform-origin: 50% 85%; }\n"
 )
@@ -102,7 +107,7 @@ class _Labels:
         left = x - {"start": 0, "m": _ANCHOR_BOX / 2, "e": _ANCHOR_BOX}[anchor]
         style = [f"left:{left / self.width * 100:.2f}%",
                  f"top:{(y - _ASCENT * size) / self.height * 100:.2f}%",
-                 f"font-size:{size * PAPER_WIDTH_MM / self.width * 72 / 25.4:.2f}pt",
+                 f"font-size:{self._pt(size)}pt",
                  f"color:{fill}"]
         if anchor != "start":
             style.append(f"width:{_ANCHOR_BOX / self.width * 100:.2f}%")
@@ -113,6 +118,23 @@ class _Labels:
         attrs = f' class="{classes}"' if classes else ""
         self.spans.append(f'<span{attrs} style="{";".join(style)}">{content}</span>')
         return ""
+
+    def legend(self, x: float, y: float, items: list[tuple[str, str]], *, size: int,
+               fill: str) -> None:
+        """On paper: the legend's (colour, name) items as one span from (x, y) to the
+        chart's right edge, each a swatch and its name, kept whole."""
+        if not items:
+            return
+        entries = "".join(f'<b><i style="border-color:{colour}"></i>{name}</b>'
+                          for colour, name in items)
+        self.spans.append(
+            f'<span class="l" style="left:{x / self.width * 100:.2f}%;'
+            f"top:{(y - _ASCENT * size) / self.height * 100:.2f}%;"
+            f"width:{(self.width - x) / self.width * 100:.2f}%;"
+            f'font-size:{self._pt(size)}pt;color:{fill}">{entries}</span>')
+
+    def _pt(self, size: int) -> str:
+        return f"{size * PAPER_WIDTH_MM / self.width * 72 / 25.4:.2f}"
 
     def html(self, svg: str) -> str:
         if not self.paper:
@@ -258,16 +280,15 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
                                fill="#212B32", css_class="app-chart-svg__note",
                                title=escape(text)))
     # A legend of the named lines.
+    named = [(escape(t.get("line", {}).get("color", "#231F20")), escape(t["name"]))
+             for t in traces if t.get("name")]
+    if paper:  # one line of HTML, spaced by the text itself, wrapping inside the chart
+        labels.legend(left, height - 10, named, size=11, fill="#212B32")
     lx = left
-    for trace in traces:
-        name = trace.get("name")
-        if not name:
-            continue
-        colour = escape(trace.get("line", {}).get("color", "#231F20"))
+    for colour, name in [] if paper else named:
         out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{height - 14}" y2="{height - 14}" '
                    f'stroke="{colour}" stroke-width="2"/>')
-        out.append(labels.text(lx + 22, height - 10, escape(name), size=11,
-                               fill="#212B32"))
+        out.append(labels.text(lx + 22, height - 10, name, size=11, fill="#212B32"))
         lx += 30 + 6.5 * len(name)
     out.append("</svg>")
     return labels.html("".join(out))

@@ -152,7 +152,15 @@ def test_on_paper_the_labels_are_html_over_the_svg_where_the_svg_puts_its_text(m
                        r'transform="translate\(([\d.]+) ([\d.]+)\) rotate\(-90\)")'
                        r'[^>]*?(?: text-anchor="(\w+)")? fill="[^"]+">([^<]*)', screen)
     spans = _spans(paper)
-    assert len(spans) == paper.count("<span") > 15  # title, ticks, axis title, note, legend
+    # The legend is one span of swatches and names (drawn after the labels), spaced by the
+    # text rather than by the screen chart's estimate of each name's width.
+    legend = re.findall(r'<b><i style="border-color:([^"]+)"></i>([^<]*)</b>', paper)
+    named = re.findall(r'<line x1="[\d.]+" x2="[\d.]+" y1="346" y2="346" stroke="([^"]+)"',
+                       screen)
+    assert len(legend) == len(named) > 1 and [c for c, _ in legend] == named
+    texts, legend_texts = texts[:-len(legend)], texts[-len(legend):]
+    assert [name for _, name in legend] == [words for *_, words in legend_texts]
+    assert len(spans) == paper.count("<span") - 1 > 10  # title, ticks, axis title, note
     assert [words for *_, words in spans] == [words for *_, words in texts]
     assert "Huddle &lt;started&gt;" in paper and "<b onmouseover" not in paper
     box = 360 / 720 * 100  # the width a centred or end-anchored label is placed in
