@@ -30,13 +30,16 @@ PAPER_WIDTH_MM = 180
 # The paper chart's labels are HTML laid over the SVG (see figure_svg). The board pack puts
 # this in its stylesheet.
 PAPER_CSS = (
-    f".app-chart-paper {{ position: relative; width: {PAPER_WIDTH_MM}mm; max-width: 100%; "
-    "height: 0; padding-bottom: 50%; margin-bottom: 3mm; }\n"
+    f".app-chart-paper {{ width: {PAPER_WIDTH_MM}mm; max-width: 100%; margin-bottom: 3mm; }}\n"
+    # Padding in percent is of the width of the box around: the inner box is as high as
+    # half the chart's width, whatever the page's.
+    ".app-chart-paper > div:first-child { position: relative; height: 0; "
+    "padding-bottom: 50%; }\n"
     ".app-chart-paper svg { position: absolute; left: 0; top: 0; width: 100%; "
     "height: 100%; }\n"
-    ".app-chart-paper > span { position: absolute; white-space: nowrap; line-height: 1; "
-    "font-family: Arial, sans-serif; }\n"
-    ".app-chart-paper .l { white-space: normal; line-height: 1.3; }\n"
+    ".app-chart-paper > div:first-child > span { position: absolute; white-space: nowrap; "
+    "line-height: 1; font-family: Arial, sans-serif; }\n"
+    ".app-chart-paper .l { position: relative; line-height: 1.3; }\n"
     ".app-chart-paper .l b { display: inline-block; font-weight: normal; margin-right: 3mm; "
     "white-space: nowrap; }\n"
     ".app-chart-paper .l i { display: inline-block; width: 4.5mm; border-top: 0.5mm solid; "
@@ -85,6 +88,7 @@ class _Labels:
 
     def __init__(self, width: int, height: int, paper: bool):
         self.width, self.height, self.paper, self.spans = width, height, paper, []
+        self.legend_html = ""
 
     def text(self, x: float, y: float, content: str, *, size: int, fill: str,
              anchor: str = "start", bold: bool = False, rotate: bool = False,
@@ -121,17 +125,19 @@ class _Labels:
 
     def legend(self, x: float, y: float, items: list[tuple[str, str]], *, size: int,
                fill: str) -> None:
-        """On paper: the legend's (colour, name) items as one span from (x, y) to the
-        chart's right edge, each a swatch and its name, kept whole."""
+        """On paper: the legend's (colour, name) items, each a swatch and its name kept
+        whole, as one line from (x, y) to the chart's right edge. It follows the chart in
+        the flow, pulled up to its place, so a legend that wraps (a narrow screen) pushes
+        the text after the chart down rather than covering it."""
         if not items:
             return
         entries = "".join(f'<b><i style="border-color:{colour}"></i>{name}</b>'
                           for colour, name in items)
-        self.spans.append(
-            f'<span class="l" style="left:{x / self.width * 100:.2f}%;'
-            f"top:{(y - _ASCENT * size) / self.height * 100:.2f}%;"
-            f"width:{(self.width - x) / self.width * 100:.2f}%;"
-            f'font-size:{self._pt(size)}pt;color:{fill}">{entries}</span>')
+        below = (self.height - (y - _ASCENT * size)) / self.width * 100  # % of the width
+        self.legend_html = (
+            f'<div class="l" style="margin-top:-{below:.2f}%;'
+            f"padding-left:{x / self.width * 100:.2f}%;"
+            f'font-size:{self._pt(size)}pt;color:{fill}">{entries}</div>')
 
     def _pt(self, size: int) -> str:
         return f"{size * PAPER_WIDTH_MM / self.width * 72 / 25.4:.2f}"
@@ -139,7 +145,8 @@ class _Labels:
     def html(self, svg: str) -> str:
         if not self.paper:
             return svg
-        return f'<div class="app-chart-paper">{svg}{"".join(self.spans)}</div>'
+        return (f'<div class="app-chart-paper"><div>{svg}{"".join(self.spans)}</div>'
+                f"{self.legend_html}</div>")
 
 
 def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
