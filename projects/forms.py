@@ -279,7 +279,9 @@ class ProjectFilterForm(NHSFormMixin, forms.Form):
             return data
         if unit is not None and unit.name.lower() == typed.lower():
             return data  # the unit shown in the box, by its id: names repeat across trusts
-        units = self._units.select_related("trust")
+        # Not the parent the choice labels join (every unit of the country, hashed, to
+        # name 200 matches' parents): the answer and its message need the trust only.
+        units = self._units.select_related(None).select_related("trust")
         if data.get("trust") is not None:
             units = units.filter(trust=data["trust"])
         exact = list(units.filter(name__iexact=typed)[:2])

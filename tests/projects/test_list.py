@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -285,3 +287,27 @@ def test_a_search_counts_no_further_than_the_cap(client, nadia, trust_a, monkeyp
     # the filters alone are counted exactly
     html = client.get(reverse("projects:list"), {"status": "active"}).content.decode()
     assert "6 projects match your filters" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="needs PostgreSQL (set DATABASE_URL)")
+def test_the_unit_box_reads_the_matching_units_through_their_name_index(
+        client, nadia, trust_b):
+    """The unit box's lookups (exact, then a part of the name) are served by the trigram
+    index of migration organisations 0007, and join each match to its trust only (not the
+    parent every unit choice is labelled with: a hash of every unit in the country)."""
+    for i in range(30):
+        UnitFactory(trust=trust_b, name=f"Bay {i}", kind="ward")
+    sign_in(client, nadia)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("projects:list"), {"unit_name": "Bay"})  # no exact match
+    lookups = [q["sql"] for q in queries.captured_queries
+               if 'UPPER("organisations_unit"."name"::text)' in q["sql"]]
+    assert len(lookups) == 2  # exact, then contains
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is too small to pick
+        for sql in lookups:
+            assert "T3" not in sql and '"organisations_trust"' in sql
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "unit_name_upper_trgm" in plan, plan
