@@ -291,11 +291,12 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
              for t in traces if t.get("name")]
     if paper:  # one line of HTML, spaced by the text itself, wrapping inside the chart
         labels.legend(left, height - 10, named, size=11, fill="#212B32")
-    lx = left
-    for colour, name in [] if paper else named:
-        out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{height - 14}" y2="{height - 14}" '
-                   f'stroke="{colour}" stroke-width="2"/>')
-        out.append(labels.text(lx + 22, height - 10, name, size=11, fill="#212B32"))
-        lx += 30 + 6.5 * len(name)
+    else:  # each name placed by an estimate of the width of the ones before it
+        lx = left
+        for colour, name in named:
+            out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{height - 14}" '
+                       f'y2="{height - 14}" stroke="{colour}" stroke-width="2"/>')
+            out.append(labels.text(lx + 22, height - 10, name, size=11, fill="#212B32"))
+            lx += 30 + 6.5 * len(name)
     out.append("</svg>")
     return labels.html("".join(out))
