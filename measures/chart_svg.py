@@ -256,6 +256,7 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
             size = float(marker.get("size", 8)) / 2
             texts = trace.get("text") or []
             dots: dict[str, list[str]] = {}  # colour → the points drawn in it, on paper
+            run_colour = None  # on screen: a <g> of each run of points of one colour
             for i, (x, y) in enumerate(zip(trace.get("x", []), trace.get("y", []),
                                            strict=False)):
                 if x is None or y is None:
@@ -264,11 +265,20 @@ def figure_svg(figure: dict, *, width: int = WIDTH, height: int = HEIGHT,
                 if paper:  # a dot: a line of no length, its round cap as wide as the circle
                     dots.setdefault(colour, []).append(f"M{px(x):.1f} {py(y):.1f}h0")
                     continue
-                tip = escape(texts[i]) if i < len(texts) else ""
-                out.append(f'<circle class="app-chart-svg__point" cx="{px(x):.1f}" '
-                           f'cy="{py(y):.1f}" r="{size:g}" fill="{escape(colour)}" '
-                           f'stroke="#FFFFFF" stroke-width="0.5"><title>{tip}</title>'
-                           "</circle>")
+                if colour != run_colour:
+                    if run_colour is not None:
+                        out.append("</g>")
+                    # The colour and rim once a run, not on each of 2,000 daily points:
+                    # they were half the measure page's bytes (issue 21).
+                    out.append(f'<g class="app-chart-svg__dots" fill="{escape(colour)}" '
+                               'stroke="#FFFFFF" stroke-width="0.5">')
+                    run_colour = colour
+                # The hover text is Plotly's, whose line break is "<br>": a new line here.
+                tip = escape(texts[i].replace("<br>", "\n")) if i < len(texts) else ""
+                out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="{size:g}">'
+                           f"<title>{tip}</title></circle>")
+            if run_colour is not None:
+                out.append("</g>")
             for colour, d in dots.items():  # the white rim under, as the circles' stroke
                 for stroke, wide in (("#FFFFFF", 2 * size + 0.5), (escape(colour), 2 * size)):
                     out.append(f'<path class="app-chart-svg__points" d="{"".join(d)}" '

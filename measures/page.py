@@ -49,7 +49,7 @@ def _key(measure, n_points: int, markers) -> str:
         timezone.localdate().isoformat(),
     ]
     digest = hashlib.sha256(json.dumps(stamp, default=str).encode()).hexdigest()[:32]
-    return f"measure-page:v1:{measure.pk}:{digest}"
+    return f"measure-page:v2:{measure.pk}:{digest}"
 
 
 _CENT = Decimal("0.01")

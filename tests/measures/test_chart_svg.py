@@ -33,9 +33,12 @@ def _context(measure):
 
 
 def _circles(svg):
-    return [(float(x), float(y), fill) for x, y, fill in re.findall(
-        r'<circle class="app-chart-svg__point" cx="([\d.]+)" cy="([\d.]+)" r="[\d.]+" '
-        r'fill="([^"]+)"', svg)]
+    """(x, y, fill) of each point, in drawing order: each run of one colour is a <g>."""
+    return [(float(x), float(y), fill)
+            for fill, run in re.findall(
+                r'<g class="app-chart-svg__dots" fill="([^"]+)" stroke="#FFFFFF" '
+                r'stroke-width="0.5">(.*?)</g>', svg, re.S)
+            for x, y in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="[\d.]+">', run)]
 
 
 def _lines(svg, name):
@@ -80,6 +83,21 @@ def test_targets_phases_and_notes_are_drawn_and_escaped(measure):
     assert 'class="app-chart-svg__shape"' in svg  # the phase break
     assert "Huddle &lt;started&gt;" in svg and "<started>" not in svg
     assert "&lt;b onmouseover=&quot;x&quot;&gt;" in svg and "<b " not in svg
+
+
+def test_a_points_hover_text_reads_as_lines_not_as_markup(measure):
+    """Each point's <title> is its Plotly hover text, whose line break is "<br>": the
+    tooltip shows two lines, not the tag."""
+    ctx = _context(measure)
+    svg = str(ctx["figure_svg"])
+    values = next(t for t in ctx["figure"]["data"] if t["name"] == "Value")
+    special = [t for t in values["text"] if "<br>" in t]
+    assert special  # the 30 and the shift after the re-baseline
+    titles = re.findall(r"<circle [^>]*><title>(.*?)</title>", svg, re.S)
+    assert len(titles) == len(VALUES)
+    assert "br&gt;" not in svg
+    assert [t for t in titles if "\n" in t] == [
+        t.replace("<br>", "\n").replace("&#x27;", "'").replace("&#39;", "'") for t in special]
 
 
 def test_an_empty_or_one_point_figure_still_renders():
