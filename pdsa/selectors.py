@@ -77,6 +77,21 @@ def quality_summary(cycles: QuerySet[Cycle]) -> dict[str, int]:
 
     Keys: total, prediction, data_linked, study_compares, ramp, all_four, and the status
     counts (planning, doing, studying, acting, complete)."""
+    # Drop annotations/ordering the caller added so the aggregate stays one plain query.
+    return _quality_counts(Cycle.objects.filter(pk__in=cycles.order_by().values("pk")))
+
+
+def quality_summary_of_projects(projects) -> dict[str, int]:
+    """`quality_summary` of every cycle of `projects` (a queryset of project ids, or a
+    list), aggregated over the cycles joined to their change ideas directly: a trust's
+    dashboard counts 5,000 cycles, and finding each again by its id took a quarter of
+    the aggregate's time (issue 21)."""
+    return _quality_counts(Cycle.objects.filter(change_idea__project__in=projects))
+
+
+def _quality_counts(plain: QuerySet[Cycle]) -> dict[str, int]:
+    """The counts over `plain`: a queryset of cycles with no annotations and no join that
+    could repeat a cycle."""
     has_measures = Exists(_MeasureLink.objects.filter(cycle_id=OuterRef("pk")))
     has_followers = Exists(Cycle.objects.filter(follows_id=OuterRef("pk")))
     prediction = ~Q(prediction="")
@@ -93,8 +108,6 @@ def quality_summary(cycles: QuerySet[Cycle]) -> dict[str, int]:
     }
     for status in Cycle.Status:
         aggregates[status.value] = Count("pk", filter=Q(status=status))
-    # Drop annotations/ordering the caller added so the aggregate stays one plain query.
-    plain = Cycle.objects.filter(pk__in=cycles.order_by().values("pk"))
     # Aliases are prefixed: an aggregate named like a field ("prediction") would shadow it.
     counts = plain.aggregate(**{f"n_{key}": agg for key, agg in aggregates.items()})
     return {key: counts[f"n_{key}"] for key in aggregates}

@@ -361,7 +361,7 @@ def project_timeline(request, project_pk):
         {
             "project": project,
             "ramps": selectors.project_timeline(project),
-            "summary": selectors.quality_summary(selectors.project_cycles(project)),
+            "summary": selectors.quality_summary_of_projects([project.pk]),
             "can_edit": access.has_permission(
                 request.user, Permission.PDSA_EDIT, project=project
             ),
@@ -400,7 +400,7 @@ def project_page_context(request, project) -> dict:
     return {
         "pdsa_section": True,
         "pdsa_recent": list(cycles.order_by("-updated_at", "-pk")[:5]),
-        "pdsa_summary": selectors.quality_summary(cycles),
+        "pdsa_summary": selectors.quality_summary_of_projects([project.pk]),
         "pdsa_quality_labels": QUALITY_LABELS,
         "pdsa_timeline_url": timeline_url(project),
         "pdsa_new_url": project_new_url(project) if can_edit else None,

@@ -31,8 +31,7 @@ from organisations import access
 from organisations.access import Permission
 from organisations.models import Trust, Unit
 from pdsa import views as pdsa_views
-from pdsa.models import Cycle
-from pdsa.selectors import markers_for_measures, quality_summary
+from pdsa.selectors import markers_for_measures, quality_summary_of_projects
 from projects import forms as project_forms
 from projects import selectors as project_selectors
 from projects import services as project_services
@@ -211,9 +210,7 @@ def _dashboard(request, trust, unit=None) -> dict:
         status__in=["approved", "active", "sustaining"]
     ).filter(Q(progress_scored_on__lt=stale_before) | Q(progress_scored_on__isnull=True)).count()
     # PDSA cycles that have the features of a cycle that works (one aggregate query).
-    pdsa_quality = quality_summary(
-        Cycle.objects.filter(change_idea__project__in=visible.values("pk"))
-    )
+    pdsa_quality = quality_summary_of_projects(visible.values("pk"))
     matrix = _measures_matrix(request, visible)
     return {
         "trust": trust,

@@ -99,3 +99,18 @@ def test_measure_page_marks_linked_pdsa_cycles(client, alice, trust_a):
     assert "PDSA cycles marked on this chart" in html
     assert "Falls safety huddle" in html
     assert f"/pdsa/{cycle.pk}/" in html
+
+
+def test_the_summary_of_projects_counts_what_the_summary_of_their_cycles_counts(
+    idea, measure, make_cycle, project, django_assert_num_queries
+):
+    other_idea = ChangeIdeaFactory(project=project)
+    first = make_cycle(idea, prediction="")
+    make_cycle(idea, follows=first, measures=[measure], results="Halved, as predicted")
+    make_cycle(other_idea, measures=[measure])
+    elsewhere = ChangeIdeaFactory(project__trust=project.trust, project__lead=project.lead)
+    make_cycle(elsewhere)  # another project's cycle is not counted
+    with django_assert_num_queries(1):
+        of_projects = selectors.quality_summary_of_projects([project.pk])
+    assert of_projects == selectors.quality_summary(selectors.project_cycles(project))
+    assert of_projects["total"] == 3 and of_projects["data_linked"] == 2
