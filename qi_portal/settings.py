@@ -115,8 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # setting. With 4 the planner read all 60,915 measures (and 20,305 change ideas) to find
     # one trust's 1,500, where their foreign-key indexes answer in a third of the time: a
     # trust dashboard built after a write went from 128 to 100 ms (issue 21).
-    random_page_cost = env.float("PG_RANDOM_PAGE_COST", default=1.1)
-    DATABASES["default"]["OPTIONS"].setdefault("options", f"-c random_page_cost={random_page_cost}")
+    # Added to any `options` the DATABASE_URL already gives, not instead of them.
+    _options = DATABASES["default"]["OPTIONS"]
+    _options["options"] = " ".join(filter(None, [
+        _options.get("options", ""),
+        f"-c random_page_cost={env.float('PG_RANDOM_PAGE_COST', default=1.1)}"]))
 else:
     # The embedded default must bear a few people at once: WAL lets reads run beside a
     # write, writers wait (busy timeout) instead of failing, and IMMEDIATE transactions take
