@@ -786,7 +786,10 @@ def learning_visible_to(user, documents: QuerySet, *, projects: QuerySet,
     if user.is_superuser or user.is_national_analyst:
         return documents.filter(shared)
     mine = set(_role_map(user))
-    own = Q(trust_id__in=mine, project_id__in=projects_visible_to(user, projects).values("pk"))
+    # A project's rows carry its trust, so only the projects of the reader's own trusts can
+    # match: asking for those alone spares reading every project in the country.
+    own_projects = projects_visible_to(user, projects.filter(trust_id__in=mine))
+    own = Q(trust_id__in=mine, project_id__in=own_projects.values("pk"))
     readable = collaboratives_readable_by(user, collaboratives).values("pk")
     collab = Q(kind__in=LEARNING_COLLABORATIVE_KINDS, collaborative_id__in=readable)
     return documents.filter(shared | own | collab)

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db import transaction
+from django.db.models import Max, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,12 +47,6 @@ Sharing = Project.Sharing
 SUMMARY_SHARED = (Sharing.SUMMARY, Sharing.LEARNING)
 FIELDS = {"title": "A", "body": "B", "context": "C"}
 BATCH = 1000
-
-
-def _vector():
-    return (SearchVector("title", weight="A", config=engine.CONFIG)
-            + SearchVector("body", weight="B", config=engine.CONFIG)
-            + SearchVector("context", weight="C", config=engine.CONFIG))
 
 
 def _trust_fields(trust) -> dict:
@@ -160,7 +153,8 @@ def _case_documents(cases: Iterable[CaseStudy], now):
 
 
 def _store(docs: Iterable[LearningDocument]) -> int:
-    """Insert in batches, then fill the PostgreSQL vectors of what was inserted."""
+    """Insert in batches. On PostgreSQL a trigger writes each row's weighted vector (title
+    A, body B, context C) with the row (migration reports 0011)."""
     count, batch = 0, []
     for doc in docs:
         batch.append(doc)
@@ -174,11 +168,6 @@ def _store(docs: Iterable[LearningDocument]) -> int:
 
 def _insert(batch: list[LearningDocument]) -> int:
     LearningDocument.objects.bulk_create(batch)
-    if connection.vendor == "postgresql":
-        keys = Q()
-        for kind in {d.kind for d in batch}:
-            keys |= Q(kind=kind, object_id__in=[d.object_id for d in batch if d.kind == kind])
-        LearningDocument.objects.filter(keys).update(search_vector=_vector())
     return len(batch)
 
 

@@ -4,6 +4,7 @@ Celery when asked. (Measure snapshots are in measures.models.)"""
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Q
 
 from core.screening import NO_PATIENT_DATA
 from measures.models import Measure
@@ -306,8 +307,9 @@ class LearningDocument(models.Model):
     collaborative's learning post or change package idea) and from CaseStudy. Pages read
     only this table. `shared` is the owner's sharing choice, decided when the row is built;
     who may read which rows is organisations.access's `learning_visible_to`. On PostgreSQL
-    `search_vector` holds the weighted tsvector (title A, body B, context C) with a GIN
-    index (migration); on SQLite it stays empty and core.search's fallback reads the text."""
+    `search_vector` holds the weighted tsvector (title A, body B, context C), written with
+    the row, and a GIN index of the shared rows' vectors (migration 0011); on SQLite it stays
+    empty and core.search's fallback reads the text."""
 
     class Kind(models.TextChoices):
         PROJECT = "project", "Project"
@@ -347,6 +349,12 @@ class LearningDocument(models.Model):
         indexes = [
             models.Index(fields=["project_id"], name="learning_doc_project_idx"),
             models.Index(fields=["collaborative_id"], name="learning_doc_collab_idx"),
+            # The reader's own trust and collaboratives, each an arm of the visibility OR
+            # (organisations.access.learning_visible_to): with the shared rows' partial GIN
+            # index (migration 0011) PostgreSQL answers a search as a BitmapOr of the three.
+            models.Index(fields=["trust_id"], name="learning_doc_trust_idx"),
+            models.Index(fields=["collaborative_id"], name="learning_doc_collab_kind_idx",
+                         condition=Q(kind__in=["post", "package_idea"])),
             models.Index(fields=["built_at"], name="learning_doc_built_idx"),
         ]
 

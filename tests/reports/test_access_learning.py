@@ -143,3 +143,21 @@ def test_a_second_trust_role_does_not_widen_unshared_rows(world, trust_b, alice)
     Membership.objects.create(user=alice, trust=other, role=Membership.Role.CLINICIAN)
     alice_fresh = type(alice).objects.get(pk=alice.pk)
     assert _rows(alice_fresh) == _shared_everywhere(world)
+
+
+def test_a_person_at_two_trusts_reads_the_unshared_work_of_both(world, trust_a, charlie):
+    """The own-trust arm asks only for the projects of the reader's trusts (issue 21): with
+    roles at two, both trusts' unshared rows are read, and nobody else's."""
+    own_a = ProjectFactory(trust=trust_a, sharing=Sharing.NOTHING, title="Trust A's own")
+    elsewhere = ProjectFactory(sharing=Sharing.NOTHING, title="Someone else's",
+                               visibility=Project.Visibility.EVERYONE)
+    learning.refresh_project(own_a.pk)
+    learning.refresh_project(elsewhere.pk)
+    before = _rows(charlie)
+    assert ("project", own_a.title) not in before
+    Membership.objects.create(user=charlie, trust=trust_a, role=Membership.Role.CLINICIAN)
+    rows = _rows(type(charlie).objects.get(pk=charlie.pk))
+    assert ("project", own_a.title) in rows
+    assert ("project", world["projects"]["nothing"].title) in rows
+    assert ("project", elsewhere.title) not in rows
+    assert rows - before == {("project", own_a.title)}

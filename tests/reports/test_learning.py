@@ -260,3 +260,61 @@ def test_a_case_study_with_an_nhs_number_is_refused(client, nadia):
                            {**CASE, "summary": "Patient 943 476 5919 was seen."})
     assert "NHS number" in response.content.decode()
     assert not CaseStudy.objects.exists()
+
+
+# ---- PostgreSQL: the stored vector and the indexes a search reads (issue 21) --------------
+
+
+def _postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+    return connection
+
+
+def test_each_row_is_stored_with_its_weighted_vector(trust_b):
+    """The vector is computed in the INSERT (each row written once): it equals the weighted
+    vector of the row's own text, title A, body B, context C."""
+    connection = _postgresql()
+    shared_project(trust_b, Sharing.LEARNING)
+    assert learning.rebuild_all() == 3
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT kind, search_vector = ("
+            " setweight(to_tsvector('english', coalesce(title, '')), 'A')"
+            " || setweight(to_tsvector('english', coalesce(body, '')), 'B')"
+            " || setweight(to_tsvector('english', coalesce(context, '')), 'C')),"
+            " search_vector::text FROM reports_learningdocument ORDER BY kind")
+        rows = cursor.fetchall()
+    assert [(kind, same) for kind, same, _ in rows] == [
+        ("change_idea", True), ("pdsa", True), ("project", True)]
+    assert "'huddl':" in dict((k, v) for k, _, v in rows)["pdsa"]
+
+
+def _plan(qs) -> str:
+    from django.db import connection
+
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_search_reads_only_the_rows_its_reader_may_see(trust_b, nadia, charlie):
+    """The centre's search is answered by the shared rows' own GIN index, a trust user's by
+    a BitmapOr of that index, the trust's rows and the collaborative rows: neither reads
+    every matching row in the country and then drops the unshared ones."""
+    _postgresql()
+    shared_project(trust_b, Sharing.LEARNING)
+    learning.rebuild_all()
+    analyst = _plan(learning.find(nadia, "huddle")[:20])
+    assert "learning_doc_shared_search_gin" in analyst
+    assert "learning_doc_search_gin" not in analyst  # the index of every row, dropped
+    clinician = _plan(learning.find(charlie, "huddle")[:20])
+    assert "BitmapOr" in clinician, clinician
+    for index in ("learning_doc_shared_search_gin", "learning_doc_trust_idx",
+                  "learning_doc_collab_kind_idx"):
+        assert index in clinician
+    assert {d.kind for d in learning.find(charlie, "huddle")} == {"project", "change_idea", "pdsa"}
