@@ -269,16 +269,25 @@ def find(user, query: str, *, topic: str = "", trust_type: Iterable[str] = (),
         qs = qs.filter(year=year)
     if (query or "").strip():
         vector = "search_vector" if engine.is_postgresql(qs) else ""
-        return engine.search(qs, FIELDS, query, vector_field=vector,
-                             headline_fields=("title", "body"))
+        return engine.search(qs, FIELDS, query, vector_field=vector)
     return qs.order_by("-year", "-pk")
 
 
+HEADLINED = ("title", "body")
+
+
 def with_highlights(rows, query: str, user) -> list:
-    """The page's rows with `title_html` / `snippet_html` (escaped, matches in <mark>) and
-    `link` (the item's page when the reader may open it, else empty). Two queries at most,
-    whatever the page size."""
-    rows = list(rows)
+    """The page's rows, loaded in full in their order, with `title_html` / `snippet_html`
+    (escaped, matches in <mark>) and `link` (the item's page when the reader may open it,
+    else empty). Three queries at most, whatever the page size.
+
+    `rows` need only their keys: the page ranks `find(...).only("pk")`, so the ranking sorts
+    (key, rank) pairs rather than every column of every match (issue 21: "falls" as the
+    analyst, 32 → 23 ms for its 28,000 matches)."""
+    keys = [row.pk for row in rows]
+    full = engine.with_headlines(LearningDocument.objects.all(), query,
+                                 HEADLINED).in_bulk(keys) if keys else {}
+    rows = [full[key] for key in keys if key in full]
     project_ids = {r.project_id for r in rows if r.project_id
                    and r.kind in (Kind.PROJECT, Kind.CHANGE_IDEA, Kind.PDSA)}
     collab_ids = {r.collaborative_id for r in rows if r.collaborative_id

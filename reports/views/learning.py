@@ -40,7 +40,7 @@ def learning_search(request):
         data = form.cleaned_data
         query = data["q"].strip()
         filters = {name: data[name] for name in learning.FILTERS if data.get(name)}
-    rows = learning.find(request.user, query, **filters)
+    rows = learning.find(request.user, query, **filters).only("pk")  # see with_highlights
     page = CappedPaginator(rows, PAGE_SIZE, cap=RESULTS_COUNTED).get_page(request.GET.get("page"))
     results = learning.with_highlights(page.object_list, query, request.user)
     return render(request, "reports/learning/search.html", {
