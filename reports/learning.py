@@ -283,7 +283,8 @@ def with_highlights(rows, query: str, user) -> list:
 
     `rows` need only their keys: the page ranks `find(...).only("pk")`, so the ranking sorts
     (key, rank) pairs rather than every column of every match (issue 21: "falls" as the
-    analyst, 32 → 23 ms for its 28,000 matches)."""
+    analyst, 32 → 23 ms for its 28,000 matches). Pass only rows of `find` or
+    `documents_for`: their keys were narrowed by organisations.access, the reload is not."""
     keys = [row.pk for row in rows]
     full = engine.with_headlines(LearningDocument.objects.all(), query,
                                  HEADLINED).in_bulk(keys) if keys else {}
