@@ -26,14 +26,22 @@ FUNCTION = "reports_learningdocument_vector"
 TRIGGER = "reports_learningdocument_vector_trigger"
 
 
-def add_index(apps, schema_editor):
+def _table(apps, schema_editor) -> str:
+    return schema_editor.quote_name(apps.get_model("reports", "LearningDocument")._meta.db_table)
+
+
+def _gin(schema_editor, table: str, name: str, where: str = "") -> None:
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} ON {table} "
+        f"USING gin (search_vector){where}"
+    )
+
+
+def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    table = schema_editor.quote_name(apps.get_model("reports", "LearningDocument")._meta.db_table)
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(INDEX)} ON {table} "
-        f"USING gin (search_vector) WHERE shared"
-    )
+    table = _table(apps, schema_editor)
+    _gin(schema_editor, table, INDEX, " WHERE shared")
     schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(EVERY_ROW)}")
     schema_editor.execute(f"""
         CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -51,14 +59,11 @@ def add_index(apps, schema_editor):
     )
 
 
-def drop_index(apps, schema_editor):
+def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    table = schema_editor.quote_name(apps.get_model("reports", "LearningDocument")._meta.db_table)
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(EVERY_ROW)} ON {table} "
-        f"USING gin (search_vector)"
-    )
+    table = _table(apps, schema_editor)
+    _gin(schema_editor, table, EVERY_ROW)
     schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(INDEX)}")
     schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {table}")
     schema_editor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
@@ -81,5 +86,5 @@ class Migration(migrations.Migration):
                                fields=["collaborative_id"],
                                name="learning_doc_collab_kind_idx"),
         ),
-        migrations.RunPython(add_index, drop_index),
+        migrations.RunPython(forwards, backwards),
     ]
