@@ -275,8 +275,8 @@ def _postgresql():
 
 
 def test_each_row_is_stored_with_its_weighted_vector(trust_b):
-    """The vector is computed in the INSERT (each row written once): it equals the weighted
-    vector of the row's own text, title A, body B, context C."""
+    """The vector is written with the row by the trigger of migration 0011 (each row written
+    once): it equals the weighted vector of the row's own text, title A, body B, context C."""
     connection = _postgresql()
     shared_project(trust_b, Sharing.LEARNING)
     assert learning.rebuild_all() == 3
